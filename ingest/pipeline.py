@@ -1,0 +1,274 @@
+"""The idempotent ingest pipeline.
+
+Chunk ids come from (document path, content hash, chunk index). A document whose stored chunks carry the same
+hash and count is skipped; a changed one gets its new chunks upserted and its stale ones deleted (upsert
+first, prune second, so an interrupted ingest heals on the next run); a corpus note that disappeared from
+disk is deleted. Retrieval rebuilds its BM25 index whenever the store's generation counter moves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable
+
+from partnerbot.errors import InputError, PartnerbotError, StoreError
+from partnerbot.settings import Settings
+from partnerbot.store import Store, index_text, open_store, write_lock
+
+from .chunking import split
+from .loaders import SUPPORTED, VOICES, LoadedDoc, load_file
+
+REQUIRED_NOTE_FIELDS = ("title", "source_title", "author", "voice", "language")
+_BATCH = 128
+
+
+@dataclass
+class IngestReport:
+    added: int = 0
+    replaced: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    chunks_written: int = 0
+    chunks_deleted: int = 0
+    errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.replaced or self.removed)
+
+    def summary(self) -> str:
+        text = (f"{self.added} added, {self.replaced} replaced, {self.unchanged} unchanged, {self.removed} removed "
+                f"({self.chunks_written} chunks written, {self.chunks_deleted} deleted) in {self.seconds:.1f}s")
+        return text + (f"; {len(self.errors)} file(s) skipped" if self.errors else "")
+
+
+@dataclass
+class _Doc:
+    path: str            # stable id of the document in the store
+    kind: str            # "corpus" | "user"
+    loaded: LoadedDoc
+    meta: dict
+
+    @property
+    def digest(self) -> str:
+        payload = json.dumps(self.meta, sort_keys=True, default=str) + "\n" + self.loaded.text
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+
+
+def _chunk_id(doc_path: str, digest: str, index: int) -> str:
+    return hashlib.sha256(f"{doc_path}\x00{digest}\x00{index}".encode()).hexdigest()[:24]
+
+
+def _clean_meta(meta: dict) -> dict:
+    """Chroma metadata values must be str/int/float/bool."""
+    out = {}
+    for key, value in meta.items():
+        if value is None or value == "":
+            continue
+        out[key] = value if isinstance(value, (str, int, float, bool)) else str(value)
+    return out
+
+
+def _note_meta(path: Path, rel: str, loaded: LoadedDoc) -> dict:
+    meta = dict(loaded.meta)
+    missing = [f for f in REQUIRED_NOTE_FIELDS if not meta.get(f)]
+    if missing:
+        raise InputError(f"corpus/{rel}: front matter lacks {', '.join(missing)}; add them (see corpus/README.md).")
+    if meta["voice"] not in VOICES:
+        raise InputError(f"corpus/{rel}: voice '{meta['voice']}' is not one of {', '.join(VOICES[:-1])}.")
+    meta["doc_id"] = rel[:-3] if rel.endswith(".md") else rel
+    return meta
+
+
+def _user_meta(path: Path, loaded: LoadedDoc) -> dict:
+    meta = {k: v for k, v in loaded.meta.items() if k in ("title", "source_title", "author", "language", "caveat")}
+    title = meta.get("title") or next((line.lstrip("# ").strip() for line in loaded.text.splitlines()
+                                       if line.startswith("# ")), "") or path.stem
+    meta.update(title=str(title)[:200], source_title=meta.get("source_title") or path.name,
+                author=meta.get("author") or "your document", voice="document",
+                doc_id=f"user/{path.name}")
+    return meta
+
+
+def _chunks(doc: _Doc, settings: Settings) -> tuple[list[str], list[str], list[dict]]:
+    pieces = split(doc.loaded.text, doc.loaded.markdown, settings.chunk_size, settings.chunk_overlap)
+    digest = doc.digest
+    ids, texts, metas = [], [], []
+    for index, (section, text) in enumerate(pieces):
+        ids.append(_chunk_id(doc.path, digest, index))
+        texts.append(text)
+        metas.append(_clean_meta({**doc.meta, "doc_path": doc.path, "kind": doc.kind, "section": section,
+                                  "doc_hash": digest, "chunk_index": index, "n_chunks": len(pieces)}))
+    return ids, texts, metas
+
+
+def _existing(store: Store, where: dict) -> dict[str, dict]:
+    """doc_path -> {"ids": [...], "hashes": {...}, "n": expected chunk count}."""
+    got = store.collection.get(where=where, include=["metadatas"])
+    out: dict[str, dict] = {}
+    for chunk_id, meta in zip(got["ids"], got["metadatas"]):
+        entry = out.setdefault(meta["doc_path"], {"ids": [], "hashes": set(), "n": meta.get("n_chunks", -1)})
+        entry["ids"].append(chunk_id)
+        entry["hashes"].add(meta.get("doc_hash"))
+    return out
+
+
+def _sync(store: Store, docs: list[_Doc], existing: dict[str, dict], report: IngestReport,
+          progress: Callable[[int, int], None] | None) -> None:
+    pending_ids, pending_texts, pending_metas, stale = [], [], [], []
+    for number, doc in enumerate(docs, 1):
+        before = existing.get(doc.path)
+        if before and before["hashes"] == {doc.digest} and len(before["ids"]) == before["n"]:
+            report.unchanged += 1
+        else:
+            ids, texts, metas = _chunks(doc, store.settings)
+            pending_ids += ids
+            pending_texts += texts
+            pending_metas += metas
+            if before:
+                report.replaced += 1
+                stale += [i for i in before["ids"] if i not in set(ids)]
+            else:
+                report.added += 1
+        if progress:
+            progress(number, len(docs))
+    embedder = store.embedder
+    for start in range(0, len(pending_ids), _BATCH):
+        ids = pending_ids[start:start + _BATCH]
+        metas = pending_metas[start:start + _BATCH]
+        texts = pending_texts[start:start + _BATCH]
+        vectors = embedder.embed([index_text(m, t) for m, t in zip(metas, texts)])
+        store.collection.upsert(ids=ids, documents=texts, metadatas=metas, embeddings=vectors)
+        report.chunks_written += len(ids)
+    _delete(store, stale, report)
+
+
+def _delete(store: Store, ids: list[str], report: IngestReport) -> None:
+    for start in range(0, len(ids), 5000):
+        store.collection.delete(ids=ids[start:start + 5000])
+    report.chunks_deleted += len(ids)
+
+
+def _finish(store: Store, report: IngestReport, started: float, **counts) -> IngestReport:
+    if report.changed:
+        store.bump(last_ingest=datetime.now(timezone.utc).isoformat(timespec="seconds"), **counts)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _guard(fn):
+    """Turn unexpected store failures (disk full, read-only files, server gone) into one-line StoreErrors."""
+    def wrapper(settings: Settings, *args, **kwargs):
+        try:
+            return fn(settings, *args, **kwargs)
+        except PartnerbotError:
+            raise
+        except Exception as exc:
+            text = str(exc).lower()
+            hint = ("the disk is full: free space and ingest again" if "full" in text or "no space" in text
+                    else "the store is read-only: fix its permissions or choose another --store" if "readonly" in text or "read-only" in text
+                    else "check the store (or server) and ingest again")
+            raise StoreError(f"Ingest failed ({type(exc).__name__}): {hint}; nothing already ingested was removed.") from None
+    wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
+    return wrapper
+
+
+def corpus_files(settings: Settings) -> list[Path]:
+    root = Path(settings.corpus_dir)
+    if not root.is_dir():
+        raise InputError(f"Corpus folder {root} not found: set PARTNERBOT_CORPUS_DIR to the project's corpus/ folder.")
+    return sorted(p for p in root.rglob("*.md") if p.name.lower() != "readme.md" and not p.name.startswith("."))
+
+
+@_guard
+def ingest_corpus(settings: Settings, progress: Callable[[int, int], None] | None = None) -> IngestReport:
+    """(Re)ingest the built-in corpus: add new notes, replace changed ones, delete removed ones."""
+    started = time.perf_counter()
+    root = Path(settings.corpus_dir)
+    docs = []
+    for path in corpus_files(settings):
+        rel = path.relative_to(root).as_posix()
+        loaded = load_file(path, settings.max_file_mb)
+        docs.append(_Doc(f"corpus/{rel}", "corpus", loaded, _note_meta(path, rel, loaded)))
+    store = open_store(settings)
+    report = IngestReport()
+    with write_lock(settings):
+        existing = _existing(store, {"kind": "corpus"})
+        _sync(store, docs, existing, report, progress)
+        gone = [p for p in existing if p not in {d.path for d in docs}]
+        for doc_path in gone:
+            _delete(store, existing[doc_path]["ids"], report)
+        report.removed += len(gone)
+    return _finish(store, report, started, notes=len(docs))
+
+
+def expand_paths(paths: Iterable[Path]) -> list[Path]:
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED
+                            and not any(part.startswith(".") for part in p.relative_to(path).parts))
+        else:
+            files.append(path)
+    return files
+
+
+@_guard
+def ingest_paths(settings: Settings, paths: Iterable[Path], progress: Callable[[int, int], None] | None = None,
+                 names: dict[str, str] | None = None) -> IngestReport:
+    """Add or update user documents (files or folders). Bad files are reported in `errors` and skipped."""
+    started = time.perf_counter()
+    report = IngestReport()
+    docs = []
+    for path in expand_paths(paths):
+        try:
+            loaded = load_file(path, settings.max_file_mb)
+        except InputError as exc:
+            report.errors.append(str(exc))
+            continue
+        resolved = path.resolve()
+        meta = _user_meta(path, loaded)
+        if names and str(resolved) in names:  # uploads keep the user's original file name
+            meta["source_title"] = names[str(resolved)]
+        docs.append(_Doc(str(resolved), "user", loaded, meta))
+    if not docs:
+        report.seconds = time.perf_counter() - started
+        return report
+    store = open_store(settings)
+    with write_lock(settings):
+        existing = _existing(store, {"doc_path": {"$in": [d.path for d in docs]}})
+        _sync(store, docs, existing, report, progress)
+    return _finish(store, report, started, documents=len(list_documents(settings)))
+
+
+@_guard
+def remove_document(settings: Settings, doc_path: str) -> int:
+    """Delete a user document's chunks; returns how many were deleted."""
+    store = open_store(settings)
+    with write_lock(settings):
+        existing = _existing(store, {"doc_path": doc_path})
+        report = IngestReport()
+        for entry in existing.values():
+            _delete(store, entry["ids"], report)
+        report.removed = len(existing)
+    _finish(store, report, time.perf_counter(), documents=len(list_documents(settings)))
+    return report.chunks_deleted
+
+
+def list_documents(settings: Settings, kind: str = "user") -> list[dict]:
+    """Distinct documents of one kind in the store: doc_path, title, source_title, chunks."""
+    store = open_store(settings)
+    got = store.collection.get(where={"kind": kind}, include=["metadatas"])
+    docs: dict[str, dict] = {}
+    for meta in got["metadatas"]:
+        entry = docs.setdefault(meta["doc_path"], {"doc_path": meta["doc_path"], "title": meta.get("title", ""),
+                                                  "source_title": meta.get("source_title", ""), "chunks": 0})
+        entry["chunks"] += 1
+    return sorted(docs.values(), key=lambda d: d["doc_path"])

@@ -1,0 +1,232 @@
+"""Command line: partnerbot ingest | search | ask | batch | eval | docs. Errors print one line, no traceback."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from .errors import PartnerbotError
+from .settings import Settings, get_settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Grounded, cited answers about client, contractor, customer, supplier and partner relationships.")
+
+
+class State:
+    store: Optional[Path] = None
+    chroma_host: Optional[str] = None
+    chroma_port: Optional[int] = None
+
+
+state = State()
+
+
+def settings() -> Settings:
+    return get_settings(store=state.store, chroma_host=state.chroma_host, chroma_port=state.chroma_port)
+
+
+def err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def ensure_store(cfg: Settings) -> None:
+    """A command that finds no store ingests the built-in corpus first, and says so."""
+    from .store import store_exists
+
+    if not store_exists(cfg):
+        from ingest import ingest_corpus
+
+        err(f"No store at {cfg.store}: ingesting the built-in corpus first…")
+        report = ingest_corpus(cfg)
+        err(f"Ingested the corpus: {report.summary()}.")
+
+
+@app.callback()
+def main_options(
+    store: Optional[Path] = typer.Option(None, "--store", help="Store directory (default: PARTNERBOT_STORE or ./.chroma)."),
+    chroma_host: Optional[str] = typer.Option(None, "--chroma-host", help="Use a Chroma server at this host instead of the embedded store."),
+    chroma_port: Optional[int] = typer.Option(None, "--chroma-port", help="Port of the Chroma server (default 8000)."),
+):
+    """partnerbot: ask questions about client, contractor, customer, supplier and partnership relationships."""
+    state.store, state.chroma_host, state.chroma_port = store, chroma_host, chroma_port
+
+
+@app.command()
+def ingest(
+    paths: List[Path] = typer.Argument(None, help="Documents or folders to add (.md .txt .html .pdf); none = the built-in corpus."),
+    remove: Optional[str] = typer.Option(None, "--remove", help="Remove a previously ingested document (its path)."),
+    rebuild: bool = typer.Option(False, "--rebuild", help="Delete the store and ingest the corpus from scratch."),
+):
+    """(Re)ingest the built-in corpus, or add your own documents. Idempotent: unchanged files add nothing."""
+    from ingest import ingest_corpus, ingest_paths, remove_document
+
+    cfg = settings()
+    if rebuild:
+        _rebuild(cfg)
+    if remove:
+        target = remove if remove.startswith("corpus/") else str(Path(remove).resolve())
+        deleted = remove_document(cfg, target)
+        if not deleted:
+            raise PartnerbotError(f"No ingested document {remove}: see `partnerbot docs` for what is in the store.")
+        typer.echo(f"Removed {remove} ({deleted} chunks).")
+        return
+    if not paths:
+        report = ingest_corpus(cfg)
+        typer.echo(f"Corpus: {report.summary()}. Store: {cfg.chroma_host or cfg.store}")
+        return
+    for path in paths:
+        if not path.exists():
+            raise PartnerbotError(f"No such file or folder: {path}. Check the path.")
+    ensure_store(cfg)
+    report = ingest_paths(cfg, paths)
+    for line in report.errors:
+        err(f"skipped: {line}")
+    typer.echo(f"Documents: {report.summary()}.")
+    if report.errors:
+        raise typer.Exit(1)
+
+
+def _rebuild(cfg: Settings) -> None:
+    import shutil
+
+    from .store import forget_store
+
+    if cfg.chroma_host:
+        from .store import open_store
+
+        store = open_store(cfg)
+        store.client.delete_collection(cfg.collection)
+    elif Path(cfg.store).exists():
+        if not (Path(cfg.store) / "chroma.sqlite3").exists():
+            raise PartnerbotError(f"{cfg.store} does not look like a partnerbot store; refusing to delete it.")
+        shutil.rmtree(cfg.store)
+    forget_store(cfg)
+
+
+@app.command()
+def docs():
+    """List the user documents in the store (and the corpus note count)."""
+    from ingest import list_documents
+    from .store import open_store
+
+    cfg = settings()
+    ensure_store(cfg)
+    info = open_store(cfg).info()
+    typer.echo(f"Store {info['location']}: {info['chunks']} chunks, {info['notes']} corpus notes, last ingest {info['last_ingest']}")
+    for doc in list_documents(cfg):
+        typer.echo(f"  {doc['doc_path']}  ({doc['chunks']} chunks)  {doc['title']}")
+
+
+def _print_passages(result, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps([p.public() for p in result.passages], ensure_ascii=False, indent=2))
+        return
+    for p in result.passages:
+        typer.echo(f"[{p.rank}] {p.score:.4f}  {p.title}  ({p.voice}; {p.doc_path})")
+        typer.echo("    " + " ".join(p.text.split())[:300])
+
+
+@app.command()
+def search(
+    question: Optional[str] = typer.Argument(None, help="The question or search text."),
+    k: int = typer.Option(5, "-k", "--top-k", min=1, max=50, help="How many passages."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    questions: Optional[Path] = typer.Option(None, "--questions", help="File of questions (txt/csv/jsonl/xlsx): one JSON line per question."),
+):
+    """Show the passages hybrid retrieval finds for a question (BM25 + dense, fused by RRF)."""
+    from .retrieval import get_retriever
+
+    cfg = settings()
+    ensure_store(cfg)
+    retriever = get_retriever(cfg)
+    if questions is not None:
+        from .batch import read_questions
+
+        rows, problems = read_questions(questions)
+        for problem in problems:
+            err(f"skipped: {problem}")
+        for row in rows:
+            result = retriever.search(row["question"], k)
+            typer.echo(json.dumps({"id": row["id"], "question": row["question"],
+                                   "passages": [p.public() for p in result.passages]}, ensure_ascii=False))
+        return
+    if question is None:
+        raise PartnerbotError("Give a question, e.g. partnerbot search \"Who is accountable?\", or --questions FILE.")
+    _print_passages(retriever.search(question, k), as_json)
+
+
+@app.command()
+def ask(
+    question: str = typer.Argument(..., help="Your question, in English or Dutch."),
+    mode: str = typer.Option("auto", "--mode", help="auto | rules | llm (auto = llm when an API key or base URL is set)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON: question, answer, mode, verdict, citations."),
+    stream: bool = typer.Option(False, "--stream", help="Print the answer as it arrives (LLM mode)."),
+):
+    """Answer a question with cited passages."""
+    from .answer import Answer, get_answerer
+
+    cfg = settings()
+    ensure_store(cfg)
+    answerer = get_answerer(cfg, mode)
+    if stream and not as_json and hasattr(answerer, "stream"):
+        final = None
+        for piece in answerer.stream(question):
+            if isinstance(piece, Answer):
+                final = piece
+            else:
+                typer.echo(piece, nl=False)
+        typer.echo("")
+        typer.echo("--- verified answer ---")
+        _print_answer(final)
+        return
+    result = answerer.answer(question)
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(question), ensure_ascii=False, indent=2))
+    else:
+        _print_answer(result)
+
+
+def _print_answer(result) -> None:
+    for notice in result.notices:
+        typer.echo(f"note: {notice}")
+    if result.rewritten_question:
+        typer.echo(f"(understood as: {result.rewritten_question})")
+    typer.echo(result.text)
+    if result.verdict:
+        typer.echo(f"verdict: {result.verdict}")
+    for c in result.citations:
+        badge = f"{c.voice}" + (f"; caveat: {c.caveat}" if c.caveat else "")
+        typer.echo(f"  [{c.marker}] {c.title} — {c.source_title} ({c.author}) [{badge}]")
+    typer.echo(f"mode: {result.mode}")
+
+
+def main() -> None:
+    """Entry point: run the app and turn PartnerbotErrors into one clear line and exit code 1."""
+    try:
+        app(standalone_mode=False)
+    except PartnerbotError as exc:
+        err(f"error: {exc}")
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err("interrupted")
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err("aborted")
+        sys.exit(1)
+    except Exception as exc:  # click usage errors come through here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.ClickException):
+            err(f"error: {exc.format_message()} (see partnerbot --help)")
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

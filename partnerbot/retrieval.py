@@ -1,0 +1,203 @@
+"""Hybrid retrieval: BM25 (bm25s) + dense (Chroma) fused by reciprocal rank fusion."""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import asdict, dataclass, field
+
+from .errors import InputError, StoreError
+from .settings import Settings
+from .store import Store, index_text, open_store
+from .vocab import Vocab, load_vocab
+
+_TOKEN = re.compile(r"[a-z0-9à-ÿ]+")
+_STOP = frozenset("""a an the and or of to in on for with by at from as is are was were be been being it its this that these
+those there their them they he she his her we our you your i me my not no do does did can could would should may might
+will shall so if then than but into about over under also just only very more most such what which who whom whose why how
+when where while up out yes has have had""".split())
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-case word tokens without stop words, with a light plural strip (partners → partner)."""
+    out = []
+    for tok in _TOKEN.findall(text.lower()):
+        if tok in _STOP:
+            continue
+        if len(tok) > 4 and tok.endswith("s") and not tok.endswith("ss"):
+            tok = tok[:-1]
+        out.append(tok)
+    return out
+
+
+PASSAGE_FIELDS = ("rank", "score", "chunk_id", "doc_path", "title", "source_title", "author", "voice", "text")
+
+
+@dataclass
+class Passage:
+    rank: int
+    score: float
+    chunk_id: str
+    doc_path: str
+    title: str
+    source_title: str
+    author: str
+    voice: str
+    text: str
+    doc_id: str = ""
+    section: str = ""
+    caveat: str = ""
+    language: str = "en"
+    reference: str = ""
+    similarity: float = 0.0      # dense cosine similarity to the query (0 when only BM25 found it)
+
+    def public(self) -> dict:
+        """The JSON contract of `search --json` (plus section/caveat/doc_id extras)."""
+        data = asdict(self)
+        data["score"] = round(self.score, 6)
+        data["similarity"] = round(self.similarity, 4)
+        return data
+
+
+@dataclass
+class SearchResult:
+    query: str
+    expanded: str
+    passages: list[Passage] = field(default_factory=list)
+
+    @property
+    def best_similarity(self) -> float:
+        return max((p.similarity for p in self.passages), default=0.0)
+
+
+class Retriever:
+    """Owns an in-memory BM25 index mirroring the collection; rebuilt when the store generation moves."""
+
+    def __init__(self, store: Store, vocab: Vocab):
+        self.store = store
+        self.vocab = vocab
+        self.settings = store.settings
+        self._lock = threading.Lock()
+        self._generation = -1
+        self._ids: list[str] = []
+        self._texts: list[str] = []
+        self._metas: list[dict] = []
+        self._by_id: dict[str, int] = {}
+        self._by_doc: dict[str, list[int]] = {}
+        self._bm25 = None
+        self._vocab_tokens: set[str] = set()
+
+    # --- index ------------------------------------------------------------------------------------------
+    def refresh(self, force: bool = False) -> None:
+        generation = self.store.generation()
+        if not force and generation == self._generation:
+            return
+        with self._lock:
+            if not force and generation == self._generation:
+                return
+            import bm25s
+
+            got = self.store.collection.get(include=["documents", "metadatas"])
+            ids, texts, metas = got["ids"], got["documents"], got["metadatas"]
+            corpus_tokens = [tokens(index_text(m, t)) or ["_empty_"] for m, t in zip(metas, texts)]
+            bm25 = None
+            if ids:
+                bm25 = bm25s.BM25()
+                bm25.index(corpus_tokens, show_progress=False)
+            by_doc: dict[str, list[int]] = {}
+            for i, meta in enumerate(metas):
+                by_doc.setdefault(meta.get("doc_id") or meta.get("doc_path"), []).append(i)
+            for rows in by_doc.values():
+                rows.sort(key=lambda i: metas[i].get("chunk_index", 0))
+            self._ids, self._texts, self._metas = ids, texts, metas
+            self._by_id = {cid: i for i, cid in enumerate(ids)}
+            self._by_doc = by_doc
+            self._bm25 = bm25
+            self._vocab_tokens = {tok for toks in corpus_tokens for tok in toks}
+            self._generation = generation
+
+    @property
+    def size(self) -> int:
+        return len(self._ids)
+
+    # --- search -----------------------------------------------------------------------------------------
+    def _bm25_ranks(self, query: str, n: int) -> list[tuple[int, float]]:
+        if self._bm25 is None:
+            return []
+        toks = [t for t in tokens(query) if t in self._vocab_tokens]
+        if not toks:
+            return []
+        docs, scores = self._bm25.retrieve([toks], k=min(n, len(self._ids)), show_progress=False, n_threads=1)
+        return [(int(d), float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
+
+    def _dense_ranks(self, query: str, n: int) -> list[tuple[int, float]]:
+        if not self._ids:
+            return []
+        vector = self.store.embedder.embed_one(query)
+        try:
+            got = self.store.collection.query(query_embeddings=[vector], n_results=min(n, len(self._ids)),
+                                              include=["distances"])
+        except Exception as exc:
+            raise StoreError(f"Search failed on the store at {self.store.location} ({type(exc).__name__}): "
+                             "check the store or server, then try again.") from None
+        out = []
+        for cid, dist in zip(got["ids"][0], got["distances"][0]):
+            if cid in self._by_id:
+                out.append((self._by_id[cid], 1.0 - float(dist)))
+        return out
+
+    def search(self, query: str, k: int | None = None) -> SearchResult:
+        query = validate_question(query, self.settings)
+        self.refresh()
+        k = k or self.settings.top_k
+        expanded = self.vocab.expand(query)
+        n = max(self.settings.candidates, k)
+        dense = self._dense_ranks(expanded, n)
+        lexical = self._bm25_ranks(expanded, n)
+        fused: dict[int, float] = {}
+        for ranking in (dense, lexical):
+            for rank, (row, _score) in enumerate(ranking):
+                fused[row] = fused.get(row, 0.0) + 1.0 / (self.settings.rrf_k + rank + 1)
+        similarity = dict(dense)
+        order = sorted(fused, key=lambda r: (-fused[r], self._ids[r]))[:k]
+        passages = [self.passage(row, rank, fused[row], similarity.get(row, 0.0)) for rank, row in enumerate(order, 1)]
+        return SearchResult(query, expanded, passages)
+
+    def passage(self, row: int, rank: int = 0, score: float = 0.0, similarity: float = 0.0) -> Passage:
+        m = self._metas[row]
+        return Passage(rank=rank, score=score, chunk_id=self._ids[row], doc_path=m.get("doc_path", ""),
+                       title=m.get("title", ""), source_title=m.get("source_title", ""), author=m.get("author", ""),
+                       voice=m.get("voice", ""), text=self._texts[row], doc_id=m.get("doc_id", ""),
+                       section=m.get("section", ""), caveat=m.get("caveat", ""), language=m.get("language", "en"),
+                       reference=m.get("reference", ""), similarity=similarity)
+
+    def note_passages(self, doc_id: str) -> list[Passage]:
+        """All chunks of one note (by id such as 'totus/author-conclusion'), in document order."""
+        self.refresh()
+        return [self.passage(row) for row in self._by_doc.get(doc_id, [])]
+
+
+def validate_question(question: object, settings: Settings) -> str:
+    if not isinstance(question, str) or not question.strip():
+        raise InputError("The question is empty: type a question, e.g. \"Can a contractor be a strategic partner?\"")
+    cleaned = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in question).strip()
+    if not cleaned:
+        raise InputError("The question has no readable characters: type a question in words.")
+    if len(cleaned) > settings.max_question_chars:
+        raise InputError(f"The question is {len(cleaned)} characters long; shorten it to at most "
+                         f"{settings.max_question_chars} (PARTNERBOT_MAX_QUESTION_CHARS).")
+    return cleaned
+
+
+_retrievers: dict[tuple, Retriever] = {}
+_retrievers_lock = threading.Lock()
+
+
+def get_retriever(settings: Settings) -> Retriever:
+    """One retriever per store per process."""
+    store = open_store(settings)
+    key = (id(store), str(settings.corpus_dir))
+    with _retrievers_lock:
+        if key not in _retrievers:
+            _retrievers[key] = Retriever(store, load_vocab(str(settings.corpus_dir)))
+        return _retrievers[key]

