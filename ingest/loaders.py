@@ -23,13 +23,17 @@ class LoadedDoc:
 
 
 def _decode(raw: bytes, path: Path) -> str:
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with BOM: full of NULs, yet text
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            raise InputError(f"{path.name} claims UTF-16 but does not decode: re-save it as UTF-8.") from None
     if b"\x00" in raw[:8192]:
         raise InputError(f"{path.name} looks binary, not text: convert it to .txt/.md/.pdf first.")
-    for encoding in ("utf-8-sig", "utf-16") if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig",):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
     try:  # legacy single-byte files (Windows-1252) are common for Dutch/English text
         text = raw.decode("cp1252")
     except UnicodeDecodeError:

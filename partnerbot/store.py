@@ -7,7 +7,6 @@ import fcntl
 import hashlib
 import os
 import threading
-import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -103,11 +102,13 @@ def get_embedder(settings: Settings) -> Embedder:
 class ChromaEmbeddingFunction:
     """Adapter so Chroma never falls back to its downloading default embedding function."""
 
-    def __init__(self, embedder: Embedder):
+    def __init__(self, embedder: Embedder | None):
         self._embedder = embedder
 
     def __call__(self, input):  # noqa: A002 - Chroma's signature
         import numpy as np
+        if self._embedder is None:
+            raise StoreError("This collection handle has no embedding model: open it with partnerbot.store.open_store.")
         return [np.asarray(v, dtype=np.float32) for v in self._embedder.embed(list(input))]
 
     @staticmethod
@@ -127,8 +128,10 @@ class ChromaEmbeddingFunction:
         return {}
 
     @staticmethod
-    def build_from_config(config: dict):  # pragma: no cover - only used by Chroma when re-opening by config
-        raise NotImplementedError("partnerbot opens collections with its own embedding function")
+    def build_from_config(config: dict) -> "ChromaEmbeddingFunction":
+        # Chroma rebuilds the EF from stored config when it reads collection models; we always pass vectors
+        # ourselves, so a model-less placeholder is enough there.
+        return ChromaEmbeddingFunction(None)
 
     def embed_query(self, input):  # noqa: A002
         return self(input)
@@ -223,12 +226,13 @@ def open_store(settings: Settings) -> Store:
     embedder = get_embedder(settings)
     client = _make_client(settings)
     ef = ChromaEmbeddingFunction(embedder)
+    from chromadb.utils.embedding_functions import known_embedding_functions
+
+    known_embedding_functions.setdefault(ChromaEmbeddingFunction.name(), ChromaEmbeddingFunction)
     try:
-        with warnings.catch_warnings():  # Chroma cannot rebuild our EF from its stored config; we pass it anyway
-            warnings.filterwarnings("ignore", message="Could not reconstruct embedding function")
-            collection = client.get_or_create_collection(
-                settings.collection, embedding_function=ef,
-                metadata={"hnsw:space": "cosine", "schema": SCHEMA_VERSION, "generation": 0})
+        collection = client.get_or_create_collection(
+            settings.collection, embedding_function=ef,
+            metadata={"hnsw:space": "cosine", "schema": SCHEMA_VERSION, "generation": 0})
     except Exception as exc:
         where = f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else str(settings.store)
         raise StoreError(f"Cannot open collection '{settings.collection}' at {where} ({type(exc).__name__}): "
