@@ -15,7 +15,9 @@ _TOKEN = re.compile(r"[a-z0-9à-ÿ]+")
 _STOP = frozenset("""a an the and or of to in on for with by at from as is are was were be been being it its this that these
 those there their them they he she his her we our you your i me my not no do does did can could would should may might
 will shall so if then than but into about over under also just only very more most such what which who whom whose why how
-when where while up out yes has have had""".split())
+when where while up out yes has have had
+de het een van en zijn kan wat wie hoe met voor tussen dat die dit deze er ook als bij naar om op te tot uit of
+niet wel nog dan maar heeft hebben wordt worden mag moet je jij ik we wij zij hun hem haar""".split())
 
 
 def tokens(text: str) -> list[str]:
@@ -150,9 +152,10 @@ class Retriever:
         query = validate_question(query, self.settings)
         self.refresh()
         k = k or self.settings.top_k
-        expanded = self.vocab.expand(query)
+        expanded = self.vocab.expand(query)        # original words + English renderings, for BM25
+        translated = self.vocab.translate(query)   # English in place, for the English embedding model
         n = max(self.settings.candidates, k)
-        dense = self._dense_ranks(expanded, n)
+        dense = self._dense_ranks(translated, n)
         lexical = self._bm25_ranks(expanded, n)
         fused: dict[int, float] = {}
         for ranking in (dense, lexical):

@@ -16,6 +16,14 @@ _NL_WORDS = {"de", "het", "een", "is", "van", "wat", "kan", "wie", "en", "niet",
              "hoe", "waarom", "met", "dat", "ook", "bij", "je", "jij", "u", "ik", "wordt", "worden", "er", "naar",
              "mag", "moet", "zegt", "volgens", "heeft", "hebben", "deze", "dit", "die", "waar", "welk", "over", "of",
              "als", "bij", "nog", "dan", "geen", "wel", "eigenlijk", "bedoeld", "boeken", "raad", "aan", "tegelijk"}
+# Dutch function words rendered in English when a Dutch question is translated for the embedding model.
+_NL_FUNCTION = {"kan": "can", "kunnen": "can", "een": "a", "zijn": "be", "de": "the", "het": "the", "wie": "who",
+                "wat": "what", "heeft": "has", "hebben": "have", "van": "of", "en": "and", "tussen": "between",
+                "welke": "which", "welk": "which", "hoe": "how", "waarom": "why", "ook": "also", "met": "with",
+                "voor": "for", "zegt": "says", "over": "about", "tot": "to", "naar": "to", "mag": "may", "moet": "must",
+                "bij": "with", "geen": "no", "niet": "not", "volgens": "according to", "wordt": "is", "dat": "that",
+                "deze": "these", "dit": "this", "die": "that", "er": "there", "als": "as", "of": "or", "ik": "I",
+                "je": "you", "u": "you", "mijn": "my", "onze": "our", "echt": "really", "eigenlijk": "actually"}
 _EN_WORDS = {"the", "a", "an", "is", "of", "what", "can", "who", "and", "not", "are", "for", "between", "which",
              "how", "why", "with", "that", "also", "does", "do", "you", "i", "be", "to", "in", "say", "says",
              "did", "should", "according", "has", "have", "this", "these", "where", "about", "or", "if", "than"}
@@ -48,6 +56,18 @@ class Vocab:
         nl_terms = sum(1 for _c, lang, _t, rx in self.patterns if lang == "nl" and rx.search(text.lower())
                        and not any(rx2.search(text.lower()) for _c2, l2, t2, rx2 in self.patterns if l2 == "en" and t2 == _t))
         return "nl" if nl + nl_terms > en else "en"
+
+    def translate(self, text: str) -> str:
+        """Replace Dutch terms by their English rendering in place (for the English-only embedding model)."""
+        if self.language(text) != "nl":
+            return text
+        out = text.lower()
+        for concept, lang, _term, regex in self.patterns:
+            if lang == "nl":
+                out = regex.sub(self.english[concept], out)
+        for regex, english in self.dutch_terms:
+            out = regex.sub(english, out)
+        return re.sub(r"[a-zà-ÿ]+", lambda m: _NL_FUNCTION.get(m.group(0), m.group(0)), out)
 
     def expand(self, text: str) -> str:
         """Append English renderings of Dutch terms so BM25 and the English embedding model understand them."""
