@@ -35,12 +35,12 @@ def err(message: str) -> None:
 
 def ensure_store(cfg: Settings) -> None:
     """A command that finds no store ingests the built-in corpus first, and says so."""
-    from .store import store_exists
+    from .store import location, store_exists
 
     if not store_exists(cfg):
         from ingest import ingest_corpus
 
-        err(f"No store at {cfg.store}: ingesting the built-in corpus first…")
+        err(f"No store at {location(cfg)}: ingesting the built-in corpus first…")
         report = ingest_corpus(cfg)
         err(f"Ingested the corpus: {report.summary()}.")
 
@@ -63,6 +63,7 @@ def ingest(
 ):
     """(Re)ingest the built-in corpus, or add your own documents. Idempotent: unchanged files add nothing."""
     from ingest import ingest_corpus, ingest_paths, remove_document
+    from .store import location
 
     cfg = settings()
     if rebuild:
@@ -76,7 +77,7 @@ def ingest(
         return
     if not paths:
         report = ingest_corpus(cfg)
-        typer.echo(f"Corpus: {report.summary()}. Store: {cfg.chroma_host or cfg.store}")
+        typer.echo(f"Corpus: {report.summary()}. Store: {location(cfg)}")
         return
     for path in paths:
         if not path.exists():
@@ -93,13 +94,10 @@ def ingest(
 def _rebuild(cfg: Settings) -> None:
     import shutil
 
-    from .store import forget_store
+    from .store import drop_collection, forget_store
 
     if cfg.chroma_host:
-        from .store import open_store
-
-        store = open_store(cfg)
-        store.client.delete_collection(cfg.collection)
+        drop_collection(cfg)
     elif Path(cfg.store).exists():
         if not (Path(cfg.store) / "chroma.sqlite3").exists():
             raise PartnerbotError(f"{cfg.store} does not look like a partnerbot store; refusing to delete it.")
@@ -190,6 +188,26 @@ def ask(
         _print_answer(result)
 
 
+@app.command()
+def batch(
+    source: Path = typer.Argument(..., help="Questions: .csv/.xlsx with a 'question' column (optional 'id'), .txt one per line, or .jsonl."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file (default: INPUT.answers.EXT next to the input)."),
+    fmt: Optional[str] = typer.Option(None, "--format", help="jsonl | csv | md | xlsx (default: from the output's extension)."),
+    mode: str = typer.Option("auto", "--mode", help="auto | rules | llm."),
+):
+    """Answer a file of questions into JSONL, CSV, Markdown or Excel. Re-running resumes where it stopped."""
+    from .batch import run_batch
+
+    cfg = settings()
+    ensure_store(cfg)
+    report = run_batch(cfg, source, output, fmt, mode, progress=True, on_problem=err)
+    err(report.summary())
+    if report.interrupted:
+        raise typer.Exit(130)
+    if report.failed:
+        raise typer.Exit(1)
+
+
 def _print_answer(result) -> None:
     for notice in result.notices:
         typer.echo(f"note: {notice}")
@@ -207,7 +225,9 @@ def _print_answer(result) -> None:
 def main() -> None:
     """Entry point: run the app and turn PartnerbotErrors into one clear line and exit code 1."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # click returns Exit codes instead of raising in this mode
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except PartnerbotError as exc:
         err(f"error: {exc}")
         sys.exit(1)
