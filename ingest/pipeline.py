@@ -18,7 +18,8 @@ from typing import Callable, Iterable
 
 from partnerbot.errors import InputError, PartnerbotError, StoreError
 from partnerbot.settings import Settings
-from partnerbot.store import Store, index_text, open_store, write_lock
+from partnerbot.store import (Store, forget_store, index_text, is_connection_error, open_store, server_error,
+                              write_lock)
 
 from .chunking import split
 from .loaders import SUPPORTED, VOICES, LoadedDoc, load_file
@@ -170,6 +171,8 @@ def _guard(fn):
         except PartnerbotError:
             raise
         except Exception as exc:
+            if settings.chroma_host and is_connection_error(exc):
+                raise server_error(settings, exc) from None
             text = str(exc).lower()
             hint = ("the disk is full: free space and ingest again" if "full" in text or "no space" in text
                     else "the store is read-only: fix its permissions or choose another --store" if "readonly" in text or "read-only" in text
@@ -177,6 +180,18 @@ def _guard(fn):
             raise StoreError(f"Ingest failed ({type(exc).__name__}): {hint}; nothing already ingested was removed.") from None
     wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
     return wrapper
+
+
+def _writable_store(settings: Settings) -> Store:
+    """The store to write to. In server mode another process may have dropped the collection (`ingest
+    --rebuild`); then the cached handle is stale and a fresh open re-creates the collection."""
+    store = open_store(settings)
+    try:
+        store.current()
+    except StoreError:
+        forget_store(settings)
+        store = open_store(settings)  # re-creates a dropped collection; says so if the server is down
+    return store
 
 
 def corpus_files(settings: Settings) -> list[Path]:
@@ -196,7 +211,7 @@ def ingest_corpus(settings: Settings, progress: Callable[[int, int], None] | Non
         rel = path.relative_to(root).as_posix()
         loaded = load_file(path, settings.max_file_mb)
         docs.append(_Doc(f"corpus/{rel}", "corpus", loaded, _note_meta(path, rel, loaded)))
-    store = open_store(settings)
+    store = _writable_store(settings)
     report = IngestReport()
     with write_lock(settings):
         existing = _existing(store, {"kind": "corpus"})
@@ -241,7 +256,7 @@ def ingest_paths(settings: Settings, paths: Iterable[Path], progress: Callable[[
     if not docs:
         report.seconds = time.perf_counter() - started
         return report
-    store = open_store(settings)
+    store = _writable_store(settings)
     with write_lock(settings):
         existing = _existing(store, {"doc_path": {"$in": [d.path for d in docs]}})
         _sync(store, docs, existing, report, progress)
@@ -251,7 +266,7 @@ def ingest_paths(settings: Settings, paths: Iterable[Path], progress: Callable[[
 @_guard
 def remove_document(settings: Settings, doc_path: str) -> int:
     """Delete a user document's chunks; returns how many were deleted."""
-    store = open_store(settings)
+    store = _writable_store(settings)
     with write_lock(settings):
         existing = _existing(store, {"doc_path": doc_path})
         report = IngestReport()
@@ -264,8 +279,7 @@ def remove_document(settings: Settings, doc_path: str) -> int:
 
 def list_documents(settings: Settings, kind: str = "user") -> list[dict]:
     """Distinct documents of one kind in the store: doc_path, title, source_title, chunks."""
-    store = open_store(settings)
-    got = store.collection.get(where={"kind": kind}, include=["metadatas"])
+    got = open_store(settings).current().get(where={"kind": kind}, include=["metadatas"])
     docs: dict[str, dict] = {}
     for meta in got["metadatas"]:
         entry = docs.setdefault(meta["doc_path"], {"doc_path": meta["doc_path"], "title": meta.get("title", ""),

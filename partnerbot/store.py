@@ -6,6 +6,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import tempfile
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
@@ -139,6 +140,12 @@ class ChromaEmbeddingFunction:
 
 # --- chroma ---------------------------------------------------------------------------------------------
 
+def location(settings: Settings) -> str:
+    """Where the store lives, for messages: a chroma:// URL in server mode, else the folder."""
+    s = settings
+    return f"chroma://{s.chroma_host}:{s.chroma_port}/{s.collection}" if s.chroma_host else str(Path(s.store).resolve())
+
+
 def index_text(meta: dict, text: str) -> str:
     """The text both BM25 and the dense index see for a chunk: title and section add context."""
     head = " — ".join(x for x in (meta.get("title"), meta.get("section")) if x)
@@ -154,25 +161,47 @@ class Store:
 
     @property
     def location(self) -> str:
-        s = self.settings
-        return f"chroma://{s.chroma_host}:{s.chroma_port}/{s.collection}" if s.chroma_host else str(Path(s.store).resolve())
+        return location(self.settings)
+
+    def current(self):
+        """The collection as it is now. Server mode re-reads it on every call, so other processes' ingests are
+        seen and a collection re-created by `ingest --rebuild` elsewhere replaces our stale handle; embedded mode
+        (one process per store folder) uses the handle it has."""
+        if not self.settings.chroma_host:
+            return self.collection
+        from chromadb.errors import NotFoundError
+
+        try:
+            fresh = self.client.get_collection(self.settings.collection,
+                                               embedding_function=ChromaEmbeddingFunction(self.embedder))
+        except NotFoundError:
+            raise StoreError(f"The collection is gone from the Chroma server ({self.location}): "
+                             "run `partnerbot ingest` to create it again.") from None
+        except Exception as exc:
+            raise server_error(self.settings, exc) from None
+        if fresh.id != self.collection.id:
+            self.collection = fresh
+        return fresh
 
     def generation(self) -> int:
         """Bumped by every ingest that changes the collection; retrieval rebuilds its BM25 index when it moves."""
-        try:
-            return int((self.collection.metadata or {}).get("generation", 0)) if self.settings.chroma_host is None \
-                else int((self.client.get_collection(self.settings.collection).metadata or {}).get("generation", 0))
-        except Exception as exc:  # server gone
-            raise StoreError(f"Cannot reach the Chroma server at {self.location}: start it or unset PARTNERBOT_CHROMA_HOST. ({type(exc).__name__})") from None
+        return int((self.current().metadata or {}).get("generation", 0))
 
     def info(self) -> dict:
-        meta = dict(self.collection.metadata or {})
-        return {"location": self.location, "chunks": self.collection.count(),
+        collection = self.current()
+        meta = dict(collection.metadata or {})
+        try:
+            chunks = collection.count()
+        except Exception as exc:
+            if not self.settings.chroma_host:
+                raise
+            raise server_error(self.settings, exc) from None
+        return {"location": self.location, "chunks": chunks,
                 "notes": int(meta.get("notes", 0)), "last_ingest": meta.get("last_ingest"),
                 "generation": int(meta.get("generation", 0))}
 
     def bump(self, **extra) -> None:
-        meta = dict(self.collection.metadata or {})
+        meta = dict(self.current().metadata or {})  # fresh: another process may have bumped since we opened
         meta = {k: v for k, v in meta.items() if not k.startswith("hnsw:")}
         meta["generation"] = int(meta.get("generation", 0)) + 1
         meta.update(extra)
@@ -180,25 +209,58 @@ class Store:
 
 
 def store_exists(settings: Settings) -> bool:
-    """True when an embedded store folder with a Chroma database exists (server mode: always True)."""
-    if settings.chroma_host:
-        return True
-    return (Path(settings.store) / "chroma.sqlite3").exists()
+    """True when there is something to search: an embedded store folder with a Chroma database, or (server
+    mode) the collection exists on the server and holds chunks, so commands auto-ingest into an empty server."""
+    if not settings.chroma_host:
+        return (Path(settings.store) / "chroma.sqlite3").exists()
+    from chromadb.errors import NotFoundError
+
+    try:
+        return _make_client(settings).get_collection(settings.collection).count() > 0
+    except NotFoundError:
+        return False
+    except StoreError:
+        raise
+    except Exception as exc:
+        raise server_error(settings, exc) from None
+
+
+def server_error(settings: Settings, exc: BaseException) -> StoreError:
+    """One-line message for a failed call to the Chroma server: unreachable (start it) or failing (its log)."""
+    where = f"{settings.chroma_host}:{settings.chroma_port}"
+    if is_connection_error(exc):
+        return StoreError(f"Cannot reach the Chroma server at {where} ({type(exc).__name__}): start it "
+                          f"(chroma run --host {settings.chroma_host} --port {settings.chroma_port} --path DIR) "
+                          "or unset PARTNERBOT_CHROMA_HOST.")
+    detail = " ".join(str(exc).split())[:160]
+    return StoreError(f"The Chroma server at {where} failed ({type(exc).__name__}: {detail}): "
+                      "check its log, then try again.")
+
+
+_server_clients: dict[tuple, object] = {}
 
 
 def _make_client(settings: Settings):
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
+    from chromadb.utils.embedding_functions import known_embedding_functions
+
+    # Registered before any read, so Chroma can rebuild our EF from a collection's stored config quietly.
+    known_embedding_functions.setdefault(ChromaEmbeddingFunction.name(), ChromaEmbeddingFunction)
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if settings.chroma_host:
-        try:
-            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
-        except Exception as exc:
-            raise StoreError(
-                f"Cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port}: "
-                f"start it (chroma run --host {settings.chroma_host} --port {settings.chroma_port}) or unset PARTNERBOT_CHROMA_HOST. ({type(exc).__name__})"
-            ) from None
+        # One HttpClient per server and process: each one is a new Chroma "system" with its own connection pool.
+        # It reconnects by itself when the server comes back, so the cached one never goes stale.
+        key = (settings.chroma_host, settings.chroma_port)
+        with _lock:
+            if key not in _server_clients:
+                try:
+                    _server_clients[key] = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port,
+                                                               settings=chroma_settings)
+                except Exception as exc:  # the constructor already talks to the server
+                    raise server_error(settings, exc) from None
+            return _server_clients[key]
     path = Path(settings.store)
     try:
         path.mkdir(parents=True, exist_ok=True)
@@ -207,7 +269,7 @@ def _make_client(settings: Settings):
     if not os.access(path, os.W_OK | os.X_OK):
         raise StoreError(f"The store folder {path} is not writable: fix its permissions or choose another with --store DIR.")
     try:
-        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+        return chromadb.PersistentClient(path=str(path.resolve()), settings=chroma_settings)
     except Exception as exc:
         raise StoreError(f"Cannot open the store in {path} ({type(exc).__name__}: {str(exc)[:120]}); "
                          "delete the folder and run `partnerbot ingest` to rebuild it.") from None
@@ -218,7 +280,7 @@ _stores: dict[tuple, Store] = {}
 
 def open_store(settings: Settings) -> Store:
     """Open (and cache per process) the collection for these settings, with our embedding function."""
-    key = (str(Path(settings.store).resolve()), settings.chroma_host, settings.chroma_port, settings.collection)
+    key = _key(settings)
     with _lock:
         cached = _stores.get(key)
     if cached is not None:
@@ -226,43 +288,85 @@ def open_store(settings: Settings) -> Store:
     embedder = get_embedder(settings)
     client = _make_client(settings)
     ef = ChromaEmbeddingFunction(embedder)
-    from chromadb.utils.embedding_functions import known_embedding_functions
-
-    known_embedding_functions.setdefault(ChromaEmbeddingFunction.name(), ChromaEmbeddingFunction)
     try:
         collection = client.get_or_create_collection(
             settings.collection, embedding_function=ef,
             metadata={"hnsw:space": "cosine", "schema": SCHEMA_VERSION, "generation": 0})
+        schema = int((collection.metadata or {}).get("schema", 0))
+        if schema != SCHEMA_VERSION:
+            raise StoreError(f"The store at {location(settings)} was made by another partnerbot version "
+                             f"(schema {schema}, need {SCHEMA_VERSION}): run `partnerbot ingest --rebuild`.")
     except Exception as exc:
-        where = f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else str(settings.store)
-        raise StoreError(f"Cannot open collection '{settings.collection}' at {where} ({type(exc).__name__}): "
-                         "check the server / folder, or rebuild with `partnerbot ingest`.") from None
-    schema = int((collection.metadata or {}).get("schema", 0))
-    if schema != SCHEMA_VERSION:
-        raise StoreError(f"The store at {settings.store} was made by another partnerbot version (schema {schema}, "
-                         f"need {SCHEMA_VERSION}): run `partnerbot ingest --rebuild`.")
+        _close(settings, client)
+        if isinstance(exc, StoreError):
+            raise
+        if settings.chroma_host:
+            raise server_error(settings, exc) from None
+        raise StoreError(f"Cannot open collection '{settings.collection}' at {location(settings)} "
+                         f"({type(exc).__name__}): check the server / folder, or rebuild with `partnerbot ingest --rebuild`.") from None
     store = Store(settings, client, collection, embedder)
     with _lock:
         _stores[key] = store
     return store
 
 
+def _key(settings: Settings) -> tuple:
+    return (str(Path(settings.store).resolve()), settings.chroma_host, settings.chroma_port, settings.collection)
+
+
+def is_connection_error(exc: BaseException) -> bool:
+    """True for transport failures of the HTTP client (server down, refused, timed out, dropped)."""
+    import httpx
+
+    if isinstance(exc, ValueError) and "could not connect" in str(exc).lower():  # raised by HttpClient()
+        return True
+    return isinstance(exc, (httpx.TransportError, ConnectionError))
+
+
+def _close(settings: Settings, client) -> None:
+    """Embedded: release Chroma's per-folder system, so a deleted and re-created folder is opened afresh
+    (otherwise Chroma keeps serving the deleted database). Server clients are shared and stay open."""
+    if not settings.chroma_host:
+        client.close()
+
+
 def forget_store(settings: Settings) -> None:
     """Drop the cached handle (after a rebuild, or when a server went away)."""
-    key = (str(Path(settings.store).resolve()), settings.chroma_host, settings.chroma_port, settings.collection)
     with _lock:
-        _stores.pop(key, None)
+        store = _stores.pop(_key(settings), None)
+    if store is not None:
+        _close(settings, store.client)
+
+
+def drop_collection(settings: Settings) -> None:
+    """Server mode: delete the collection (for `ingest --rebuild`) without opening it, so a collection made by
+    another partnerbot version can still be dropped. Missing is fine."""
+    from chromadb.errors import NotFoundError
+
+    try:
+        _make_client(settings).delete_collection(settings.collection)
+    except NotFoundError:
+        pass
+    except Exception as exc:
+        raise server_error(settings, exc) from None
+    forget_store(settings)
+
+
+def _lock_file(settings: Settings) -> Path:
+    """Embedded: a file in the store folder. Server: a file per server+collection in the temp folder, which
+    serialises ingests from this host only (a file lock cannot span hosts; see docs/reliability.md)."""
+    if not settings.chroma_host:
+        path = Path(settings.store)
+        path.mkdir(parents=True, exist_ok=True)
+        return path / ".ingest.lock"
+    name = hashlib.sha256(location(settings).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"partnerbot-ingest-{name}.lock"
 
 
 @contextlib.contextmanager
 def write_lock(settings: Settings) -> Iterator[None]:
-    """Serialise ingests on one embedded store (two processes ingesting at once would race)."""
-    if settings.chroma_host:
-        yield
-        return
-    path = Path(settings.store)
-    path.mkdir(parents=True, exist_ok=True)
-    with open(path / ".ingest.lock", "w") as fh:
+    """Serialise ingests on one store (two processes ingesting at once would race)."""
+    with open(_lock_file(settings), "w") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
