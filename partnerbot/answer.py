@@ -94,7 +94,7 @@ def get_answerer(settings: Settings | None = None, mode: str | None = None) -> A
         return rules
     from .llm import LLMAnswerer
 
-    return FallbackAnswerer(LLMAnswerer(settings), rules)
+    return FallbackAnswerer(LLMAnswerer(settings, rules), rules)
 
 
 class FallbackAnswerer:
@@ -121,7 +121,7 @@ class FallbackAnswerer:
 
     def _fallback(self, question: str, history: History, exc: Exception) -> Answer:
         result = self.fallback.answer(question, history)
-        result.notices.insert(0, f"The language model was unavailable ({exc}); this is the offline rules answer.")
+        result.notices.insert(0, f"The language model answer could not be used: {exc}. This is the offline rules answer.")
         result.mode = "rules-fallback"
         return result
 

@@ -47,14 +47,19 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = Field(
         None, validation_alias=AliasChoices("OPENAI_API_KEY", "PARTNERBOT_OPENAI_API_KEY"),
         description="API key for the chat model (read from OPENAI_API_KEY).")
-    llm_base_url: str | None = Field(None, description="OpenAI-compatible base URL (vLLM, llama.cpp, Ollama /v1).")
+    llm_base_url: str | None = Field(None, description="OpenAI-compatible base URL ending in /v1 (vLLM, llama.cpp, Ollama, LM Studio); alone it enables LLM mode with a placeholder key.")
     llm_model: str = Field("gpt-4o-mini", description="Chat model name.")
     llm_temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature for the chat model.")
     llm_timeout: float = Field(20.0, gt=0, description="Seconds per chat-model request before it counts as failed.")
-    llm_max_retries: int = Field(2, ge=0, le=10, description="Retries after a failed chat-model request (429, 5xx, timeout).")
+    llm_max_retries: int = Field(2, ge=0, le=10, description="Retries after a failed chat-model request (429 honouring Retry-After, 5xx, timeout, malformed or empty reply); 401/403/404 are not retried.")
     llm_max_wait: float = Field(30.0, gt=0, description="Upper bound (seconds) on all LLM attempts of one answer, retry waits included.")
-    support_threshold: float = Field(0.5, ge=0, le=1, description="Share of a sentence's content words its cited passage must hold (or cosine >= support_cosine).")
-    support_cosine: float = Field(0.55, ge=0, le=1, description="Embedding similarity that also counts as support for a cited sentence.")
+    support_threshold: float = Field(0.6, ge=0, le=1, description=(
+        "LLM citation check: a cited passage supports a sentence when it holds at least this share of the sentence's "
+        "content words (stop words removed, plurals folded), or when their cosine reaches support_cosine. "
+        "Unsupported sentences are dropped."))
+    support_cosine: float = Field(0.75, ge=0, le=1, description=(
+        "LLM citation check: MiniLM cosine similarity between a sentence and a cited passage that also counts as "
+        "support (on-topic but unsupported sentences score about 0.5-0.73 on the corpus, so keep it above that)."))
     batch_concurrency: int = Field(4, ge=1, le=32, description="Parallel questions in LLM batch mode.")
 
     @property
