@@ -1,38 +1,332 @@
-"""The Streamlit page's logic (kept out of app.py so it is importable and testable)."""
+"""The Streamlit chat page (app.py only calls render()).
+
+The embedding model, store and answerer are created once per process (st.cache_resource, and the store's own
+per-process cache); a first run without a store ingests the built-in corpus. Everything that came from a
+document or an answer is rendered through escape_markdown, never as HTML: uploads are untrusted text.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import re
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import streamlit as st
+
+from .answer import Answer, Citation, get_answerer
+from .errors import PartnerbotError, StoreError
+from .export import corpus_label, history, mode_label, to_json, to_markdown, voice_badge
+from .export import escape_markdown as esc
+from .settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+EXAMPLES = (
+    "Can a contractor be a strategic partner?",
+    "Who holds final responsibility?",
+    "What are the four stages?",
+    "Is Glick's range a maturity model?",
+    "Kan een opdrachtnemer een strategische partner zijn?",
+    "Wie heeft de eindverantwoordelijkheid?",
+)
+VOICE_COLORS = {"author": "blue", "chatgpt": "orange", "bing": "violet", "reader": "gray", "literature": "green",
+                "document": "red"}
+# Our own static CSS (no document text): larger type for a projector.
+PRESENTER_CSS = """<style>
+[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.35rem; line-height: 1.55; }
+[data-testid="stCaptionContainer"] p { font-size: 1.1rem; }
+[data-testid="stChatInput"] textarea { font-size: 1.35rem; }
+h1 { font-size: 3.2rem !important; }
+</style>"""
+_UNSAFE_NAME = re.compile(r"[^\w.-]+")
+
+
+# --- uploads (no Streamlit here: plain functions, usable and testable on their own) -------------------------
+
+def safe_upload_name(name: str) -> str:
+    """A file name that stays inside the upload folder: no folders, no leading dots, only word chars, . and -."""
+    base = str(name).replace("\\", "/").rsplit("/", 1)[-1]
+    base = _UNSAFE_NAME.sub("_", base).lstrip("._-")
+    if len(base) > 120:
+        stem, dot, suffix = base.rpartition(".")
+        base = stem[:100] + dot + suffix[:10] if dot else base[:120]
+    return base or "upload"
+
+
+def save_upload(settings: Settings, name: str, data: bytes) -> Path:
+    """Write an uploaded file under settings.upload_dir with a sanitised name; returns its resolved path."""
+    folder = Path(settings.upload_dir).resolve()
+    target = (folder / safe_upload_name(name)).resolve()
+    if target.parent != folder:  # cannot happen after sanitising; refuse rather than write elsewhere
+        raise StoreError(f"Refusing to save the upload {name!r} outside {folder}.")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    except OSError as exc:
+        raise StoreError(f"Cannot save uploads in {folder} ({exc.strerror}): set PARTNERBOT_UPLOAD_DIR "
+                         "to a writable folder.") from None
+    return target
+
+
+def add_uploads(settings: Settings, files: Iterable[tuple[str, bytes]],
+                progress: Callable[[int, int, str], None] | None = None) -> tuple[list[str], list[str]]:
+    """Save and ingest (name, bytes) uploads one by one; returns (names added, error lines).
+
+    A file that cannot be ingested (unsupported, empty, unreadable) is not kept on disk."""
+    from ingest import ingest_paths
+
+    files = list(files)
+    added, errors = [], []
+    for number, (name, data) in enumerate(files):
+        if progress:
+            progress(number, len(files), name)
+        path = save_upload(settings, name, data)
+        report = ingest_paths(settings, [path], names={str(path): name})
+        if report.errors:
+            path.unlink(missing_ok=True)
+            errors += [line if name in line else f"{name}: {line}" for line in report.errors]
+        else:
+            added.append(name)
+    if progress:
+        progress(len(files), len(files), "")
+    return added, errors
+
+
+def remove_upload(settings: Settings, doc_path: str) -> int:
+    """Remove a user document from the store (and its saved upload, if the page saved it); returns chunks deleted."""
+    from ingest import remove_document
+
+    deleted = remove_document(settings, doc_path)
+    path = Path(doc_path)
+    if path.parent == Path(settings.upload_dir).resolve():
+        path.unlink(missing_ok=True)
+    return deleted
+
+
+# --- page -----------------------------------------------------------------------------------------------
+
+@contextmanager
+def shown_errors() -> Iterator[None]:
+    """Show failures as one line (st.error), never as a traceback; the log keeps unexpected ones."""
+    try:
+        yield
+    except PartnerbotError as exc:
+        st.error(esc(exc), icon="⚠️")
+    except Exception as exc:  # a bug or an unexpected library failure: still one line for the audience
+        log.exception("page error")
+        st.error(esc(f"Unexpected error ({type(exc).__name__}: {str(exc)[:200]}); the server log has details."),
+                 icon="⚠️")
+
+
+@st.cache_resource(show_spinner=False)
+def _answerer(key: str, _settings: Settings):
+    """One answerer (model, store, retriever) per process and settings."""
+    return get_answerer(_settings)
+
+
+def load_answerer(settings: Settings):
+    from .store import store_exists
+
+    if not store_exists(settings):
+        from ingest import ingest_corpus
+
+        # Idempotent under the store's write lock: a second session arriving meanwhile finds it all unchanged.
+        with st.spinner("First run: ingesting the built-in corpus (about half a minute)…"):
+            ingest_corpus(settings)
+    with st.spinner("Loading the model and the store…"):
+        return _answerer(settings.model_dump_json(), settings)
+
+
+def count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _queue(question: str) -> None:
+    st.session_state.queued = question
+
+
+def _clear() -> None:
+    st.session_state.exchanges = []
+
 
 def render() -> None:
-    import streamlit as st
+    state = st.session_state
+    if "presenter" not in state:
+        state.presenter = st.query_params.get("presenter", "").lower() in ("1", "true", "yes", "on")
+    presenter = state.presenter
+    st.set_page_config(page_title="partnerbot", page_icon="🤝",
+                       initial_sidebar_state="collapsed" if presenter else "expanded")
+    if presenter:
+        st.html(PRESENTER_CSS)
+    state.setdefault("exchanges", [])
+    head, switch = st.columns([3, 1], vertical_alignment="bottom")
+    head.title("partnerbot")
+    switch.toggle("Presenter", key="presenter",
+                  help="Presenter mode: larger text and a collapsed sidebar, for a projector.")
 
-    from .answer import get_answerer
-    from .settings import get_settings
+    settings = info = answerer = None
+    with shown_errors():
+        settings = get_settings()
+        answerer = load_answerer(settings)
+        from .store import open_store
 
-    st.set_page_config(page_title="partnerbot", page_icon="🤝")
-    st.title("partnerbot")
+        info = open_store(settings).info()
+        st.caption(f"Answers by the {esc(mode_label(settings))} · corpus: {esc(corpus_label(info))}")
+    if answerer is None:
+        return
 
-    @st.cache_resource(show_spinner="Loading the model and the store…")
-    def answerer():
-        from ingest import ingest_corpus
-        from .store import store_exists
-
-        cfg = get_settings()
-        if not store_exists(cfg):
-            ingest_corpus(cfg)
-        return get_answerer(cfg)
-
-    bot = answerer()
-    history = st.session_state.setdefault("history", [])
-    for turn in history:
-        with st.chat_message(turn["role"]):
-            st.markdown(turn["content"])
-    if question := st.chat_input("Ask about clients, contractors, suppliers and partners"):
+    with st.expander("Example questions", expanded=not state.exchanges):
+        columns = st.columns(2)
+        for number, example in enumerate(EXAMPLES):
+            columns[number % 2].button(example, key=f"example-{number}", on_click=_queue, args=(example,),
+                                       width="stretch")
+    for question, result in state.exchanges:
         with st.chat_message("user"):
-            st.markdown(question)
-        result = bot.answer(question, history)
+            st.markdown(esc(question))
         with st.chat_message("assistant"):
-            st.markdown(result.text)
-            for c in result.citations:
-                st.caption(f"[{c.marker}] {c.title} — {c.source_title} ({c.voice})")
-        history += [{"role": "user", "content": question}, {"role": "assistant", "content": result.text}]
+            show_answer(result)
+    typed = st.chat_input("Ask a question in English or Dutch")
+    question = typed or state.pop("queued", None)
+    if question:
+        ask(answerer, question)
+    with st.sidebar:
+        sidebar(settings, info, presenter)
+
+
+def ask(answerer, question: str) -> None:
+    """Answer one question under the conversation so far: streamed when the answerer streams, else at once."""
+    state = st.session_state
+    with st.chat_message("user"):
+        st.markdown(esc(question))
+    with st.chat_message("assistant"), shown_errors():
+        turns = history(state.exchanges)
+        if hasattr(answerer, "stream"):
+            result = _streamed(answerer.stream(question, turns))
+        else:
+            with st.spinner("Looking it up…"):
+                result = answerer.answer(question, turns)
+            show_answer(result)
+        state.exchanges.append((question, result))
+
+
+def _streamed(pieces: Iterable[str | Answer]) -> Answer:
+    """Show text pieces as they arrive, then replace them by the final (verified or fallback) answer."""
+    final: list[Answer] = []
+
+    def text() -> Iterator[str]:
+        for piece in pieces:
+            if isinstance(piece, Answer):
+                final.append(piece)
+            else:
+                yield esc(piece)
+
+    placeholder = st.empty()
+    with placeholder.container():
+        st.write_stream(text())
+    if not final:
+        raise PartnerbotError("The answer stream ended without an answer: ask again, or set PARTNERBOT_MODE=rules.")
+    with placeholder.container():
+        show_answer(final[-1])
+    return final[-1]
+
+
+def show_answer(result: Answer) -> None:
+    if result.rewritten_question:
+        st.caption(f"Understood as: {esc(result.rewritten_question)}")
+    for notice in result.notices:
+        st.info(esc(notice), icon="ℹ️")
+    st.markdown(esc(result.text))
+    details = [f"mode: {result.mode}"] + ([f"verdict: {result.verdict}"] if result.verdict else [])
+    st.caption(esc(" · ".join(details)))
+    for citation in result.citations:
+        source_card(citation)
+
+
+def source_card(c: Citation) -> None:
+    """A numbered card: title, voice badge, source article and author, the passage, and its caveat if any."""
+    with st.container(border=True):
+        color = VOICE_COLORS.get(c.voice, "gray")
+        st.markdown(f"**\\[{c.marker}\\] {esc(c.title)}** :{color}-badge[{esc(voice_badge(c.voice))}]")
+        st.caption(" · ".join(esc(part) for part in (c.source_title, c.author, c.section) if part))
+        st.markdown(esc(c.text))
+        if c.caveat:
+            st.warning(f"Caveat: {esc(c.caveat)}", icon="⚠️")
+
+
+def sidebar(settings: Settings, info: dict, presenter: bool) -> None:
+    state = st.session_state
+    st.subheader("Status")
+    st.markdown(f"**Answers:** {esc(mode_label(settings))}")
+    st.markdown(f"**Corpus:** {esc(corpus_label(info))}")
+    st.caption(f"Store: {esc(info['location'])}")
+
+    st.subheader("Conversation")
+    meta = {"mode": mode_label(settings), "corpus": corpus_label(info)}
+    empty = not state.exchanges
+    st.download_button("Download as Markdown", data=to_markdown(state.exchanges, meta), key="export-md",
+                       file_name="partnerbot-conversation.md", mime="text/markdown", disabled=empty, on_click="ignore")
+    st.download_button("Download as JSON", data=to_json(state.exchanges, meta), key="export-json",
+                       file_name="partnerbot-conversation.json", mime="application/json", disabled=empty,
+                       on_click="ignore")
+    st.button("Clear the conversation", key="clear", on_click=_clear, disabled=empty)
+
+    if presenter:
+        st.caption("Presenter mode hides document uploads; switch it off to add or remove documents.")
+        return
+    with shown_errors():
+        documents(settings)
+
+
+def documents(settings: Settings) -> None:
+    """Upload form (with progress and per-file errors) and the list of the user's documents, each removable."""
+    from ingest import list_documents
+
+    state = st.session_state
+    st.subheader("Your documents")
+    with st.form("upload", clear_on_submit=True, border=False):
+        files = st.file_uploader("Add .md, .txt, .pdf or .html files; answers can then cite them",
+                                 accept_multiple_files=True, key="uploads")
+        submitted = st.form_submit_button("Add to the store")
+    if submitted and not files:
+        st.warning("Choose one or more files first.")
+    elif submitted:
+        _ingest_uploads(settings, files)
+    for kind, message in state.pop("document_notes", []):
+        (st.success if kind == "success" else st.error)(esc(message))
+    docs = list_documents(settings)
+    if not docs:
+        st.caption("No documents of your own yet.")
+    for doc in docs:
+        label = doc["source_title"] or doc["title"]
+        st.markdown(f"**{esc(label)}**  \n{esc(doc['title'])} · {count(doc['chunks'], 'chunk')}")
+        key = "remove-" + hashlib.sha1(doc["doc_path"].encode()).hexdigest()[:12]
+        st.button("Remove", key=key, icon=":material/delete:", on_click=_remove,
+                  args=(settings, doc["doc_path"], label))
+
+
+def _ingest_uploads(settings: Settings, files) -> None:
+    with st.status(f"Adding {count(len(files), 'document')}…", expanded=True) as status:
+        bar = st.progress(0.0)
+
+        def progress(done: int, total: int, name: str) -> None:
+            bar.progress(done / total, text=f"Reading and embedding {esc(name)}" if name else "Done")
+
+        added, errors = add_uploads(settings, [(f.name, f.getvalue()) for f in files], progress)
+        label = f"Added {count(len(added), 'document')}" + (f"; {len(errors)} could not be added" if errors else "")
+        status.update(label=label, state="error" if errors else "complete", expanded=False)
+    for line in errors:
+        st.error(esc(line))
+    for name in added:
+        st.success(f"Added {esc(name)}")
+
+
+def _remove(settings: Settings, doc_path: str, label: str) -> None:
+    try:
+        deleted = remove_upload(settings, doc_path)
+        note = ("success", f"Removed {label} ({count(deleted, 'chunk')}).")
+    except PartnerbotError as exc:
+        note = ("error", str(exc))
+    st.session_state.document_notes = [note]
