@@ -208,6 +208,27 @@ def batch(
         raise typer.Exit(1)
 
 
+@app.command("eval")
+def eval_(
+    path: Optional[Path] = typer.Argument(None, help="Eval questions: a .yaml/.jsonl file or a folder of them (default: tests/evals/)."),
+    docs: Optional[List[Path]] = typer.Option(None, "--docs", help="Evaluate over these documents (repeat, or give a folder) in a temporary store, instead of the corpus."),
+    k: int = typer.Option(5, "-k", "--top-k", min=1, max=10, help="Cut-off for hit@k."),
+    mode: str = typer.Option("auto", "--mode", help="auto | rules | llm (how partnerbot answers)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the full scores as JSON."),
+):
+    """Score retrieval (hit@k, MRR, nDCG@10) and answers, side by side with a naive LangChain baseline."""
+    from .baseline import comparison_table, evaluate
+
+    cfg = settings()
+    for doc in docs or []:
+        if not doc.exists():
+            raise PartnerbotError(f"No such file or folder: {doc}. Check the --docs path.")
+    if not docs:
+        ensure_store(cfg)
+    result = evaluate(cfg, path, docs or [], k, mode)
+    typer.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json else comparison_table(result))
+
+
 def _print_answer(result) -> None:
     for notice in result.notices:
         typer.echo(f"note: {notice}")
@@ -245,6 +266,11 @@ def main() -> None:
         if isinstance(exc, click.ClickException):
             err(f"error: {exc.format_message()} (see partnerbot --help)")
             sys.exit(exc.exit_code)
+        if type(exc).__module__.startswith("chromadb"):  # a store failure no layer above foresaw
+            detail = " ".join(str(exc).split())[:160]
+            err(f"error: the store failed ({type(exc).__name__}: {detail}): check free disk space and the "
+                "store folder (or server), then try again.")
+            sys.exit(1)
         raise
 
 
