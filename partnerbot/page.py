@@ -224,7 +224,7 @@ def _streamed(pieces: Iterable[str | Answer]) -> Answer:
                 yield esc(piece)
 
     placeholder = st.empty()
-    with placeholder.container():
+    with placeholder.container(), st.spinner("Looking it up…"):
         st.write_stream(text())
     if not final:
         raise PartnerbotError("The answer stream ended without an answer: ask again, or set PARTNERBOT_MODE=rules.")
