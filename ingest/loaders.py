@@ -65,8 +65,14 @@ def _html_text(raw: str) -> str:
 
 
 def _pdf_text(path: Path) -> str:
+    import logging
+
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
+
+    # pypdf logs its complaints about broken files ("EOF marker not found") straight to stderr; the one-line
+    # InputError below is what the user should see.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
 
     try:
         reader = PdfReader(str(path))

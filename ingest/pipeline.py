@@ -18,8 +18,8 @@ from typing import Callable, Iterable
 
 from partnerbot.errors import InputError, PartnerbotError, StoreError
 from partnerbot.settings import Settings
-from partnerbot.store import (Store, forget_store, index_text, is_connection_error, open_store, server_error,
-                              write_lock)
+from partnerbot.store import (Store, disk_full, forget_store, index_text, is_connection_error, open_store,
+                              server_error, write_lock)
 
 from .chunking import split
 from .loaders import SUPPORTED, VOICES, LoadedDoc, load_file
@@ -129,14 +129,17 @@ def _sync(store: Store, docs: list[_Doc], existing: dict[str, dict], report: Ing
             report.unchanged += 1
         else:
             ids, texts, metas = _chunks(doc, store.settings)
+            if not ids:  # e.g. markdown with headings only: nothing to search, so neither added nor replaced
+                report.errors.append(f"{Path(doc.path).name} has no text to ingest beyond headings: add some text.")
+            elif before:
+                report.replaced += 1
+                kept = set(ids)
+                stale += [i for i in before["ids"] if i not in kept]
+            else:
+                report.added += 1
             pending_ids += ids
             pending_texts += texts
             pending_metas += metas
-            if before:
-                report.replaced += 1
-                stale += [i for i in before["ids"] if i not in set(ids)]
-            else:
-                report.added += 1
         if progress:
             progress(number, len(docs))
     embedder = store.embedder
@@ -175,6 +178,7 @@ def _guard(fn):
                 raise server_error(settings, exc) from None
             text = str(exc).lower()
             hint = ("the disk is full: free space and ingest again" if "full" in text or "no space" in text
+                    or disk_full(settings)
                     else "the store is read-only: fix its permissions or choose another --store" if "readonly" in text or "read-only" in text
                     else "check the store (or server) and ingest again")
             raise StoreError(f"Ingest failed ({type(exc).__name__}): {hint}; nothing already ingested was removed.") from None

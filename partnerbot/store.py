@@ -6,6 +6,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import shutil
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -296,18 +297,35 @@ def open_store(settings: Settings) -> Store:
         if schema != SCHEMA_VERSION:
             raise StoreError(f"The store at {location(settings)} was made by another partnerbot version "
                              f"(schema {schema}, need {SCHEMA_VERSION}): run `partnerbot ingest --rebuild`.")
+        collection.count()  # a first read applies Chroma's write log; fails here (clearly) on a full disk
     except Exception as exc:
         _close(settings, client)
         if isinstance(exc, StoreError):
             raise
-        if settings.chroma_host:
+        if settings.chroma_host and is_connection_error(exc):
             raise server_error(settings, exc) from None
+        if disk_full(settings):
+            raise StoreError(f"The disk holding the store {location(settings)} is full: free some space, "
+                             "then try again (nothing was deleted).") from None
         raise StoreError(f"Cannot open collection '{settings.collection}' at {location(settings)} "
                          f"({type(exc).__name__}): check the server / folder, or rebuild with `partnerbot ingest --rebuild`.") from None
     store = Store(settings, client, collection, embedder)
     with _lock:
         _stores[key] = store
     return store
+
+
+_FULL_BYTES = 16 << 20  # less free space than this after a failed write: call it a full disk
+
+
+def disk_full(settings: Settings) -> bool:
+    """Chroma reports a full disk as an opaque InternalError, so look at the store folder's free space."""
+    if settings.chroma_host:
+        return False
+    try:
+        return shutil.disk_usage(settings.store).free < _FULL_BYTES
+    except OSError:
+        return False
 
 
 def _key(settings: Settings) -> tuple:
