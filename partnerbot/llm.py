@@ -89,6 +89,9 @@ class LeakGuard:
         if 4 <= len(words) < LEAK_WORDS:
             fragment = " " + " ".join(words) + " "
             return any(fragment in f" {p} " for p in self._prompt_words)
+        return self._shares_run(words)
+
+    def _shares_run(self, words: list[str]) -> bool:
         return any(tuple(words[i:i + LEAK_WORDS]) in self._shingles for i in range(len(words) - LEAK_WORDS + 1))
 
     def filter(self, pieces: Iterator[str]) -> Iterator[str]:
@@ -97,7 +100,7 @@ class LeakGuard:
         buffer, shown, leaked = "", 0, False
         for piece in pieces:
             buffer += piece
-            leaked = leaked or self.leaks(buffer)
+            leaked = leaked or self._shares_run(_WORD.findall(buffer.lower()))   # a short prefix is no leak yet
             if leaked:
                 continue        # keep consuming: the whole reply is still needed for verification
             starts = [m.start() for m in _WORD.finditer(buffer)]
@@ -105,7 +108,7 @@ class LeakGuard:
             if safe > shown:
                 yield buffer[shown:safe]
                 shown = safe
-        if not leaked and buffer[shown:]:
+        if not leaked and buffer[shown:] and not self.leaks(buffer):
             yield buffer[shown:]
 
 
@@ -132,9 +135,11 @@ def retry_after(response) -> float | None:
         try:
             return max(0.0, float(value) * scale)
         except ValueError:
-            when = email.utils.parsedate_to_datetime(value) if name == "retry-after" else None
-            if when is not None:
-                return max(0.0, when.timestamp() - time.time())
+            pass
+        try:
+            return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return None
     return None
 
 

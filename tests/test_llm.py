@@ -129,6 +129,35 @@ def test_prompts_are_files_with_checked_placeholders(tmp_path):
         render(str(tmp_path), "rewrite", history="x", question="y")
 
 
+def test_retry_after_reads_seconds_milliseconds_and_http_dates():
+    from email.utils import formatdate
+
+    from partnerbot.llm import retry_after
+
+    class Response:
+        def __init__(self, **headers):
+            self.headers = headers
+
+    assert retry_after(Response(**{"retry-after": "2"})) == 2.0
+    assert retry_after(Response(**{"retry-after-ms": "250"})) == 0.25
+    assert 25 <= retry_after(Response(**{"retry-after": formatdate(time.time() + 30, usegmt=True)})) <= 30
+    assert retry_after(Response(**{"retry-after": "soon"})) is None and retry_after(Response()) is None
+
+
+def test_leak_guard_passes_answers_whole_and_withholds_prompt_text(make_settings):
+    from partnerbot.llm import LLMAnswerer, load_prompt
+
+    guard = LLMAnswerer(make_settings()).guard
+    answer = "ChatGPT answered that a contractor can become a strategic partner [1]. Bing agreed [2]."
+    pieces = [answer[i:i + 5] for i in range(0, len(answer), 5)]
+    assert "".join(guard.filter(iter(pieces))) == answer
+    system = load_prompt(str(make_settings().prompts_dir), "system")
+    leaking = "Sure. " + system
+    shown = "".join(guard.filter(iter([leaking[i:i + 9] for i in range(0, len(leaking), 9)])))
+    assert not shingles(shown) & shingles(system)
+    assert guard.leaks(system.splitlines()[0]) and not guard.leaks(answer)
+
+
 # --- verification -------------------------------------------------------------------------------------------
 
 def test_sentence_citing_a_passage_that_was_not_given_is_dropped(llm, fake):
