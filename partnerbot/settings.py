@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     candidates: int = Field(30, ge=5, description="Candidates each retriever (BM25, dense) contributes before fusion.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
     min_similarity: float = Field(0.30, description="Cosine similarity below which the best passage counts as weak evidence (out of scope).")
+    min_similarity_no_concept: float = Field(0.45, ge=0, le=1, description=(
+        "Stricter similarity the rules answerer needs to quote passages for a question that names no known "
+        "concept (e.g. a question about an uploaded document); below it the question is refused as out of scope."))
     max_question_chars: int = Field(2000, ge=10, description="Longest question accepted.")
 
     # --- answering --------------------------------------------------------------------------------------

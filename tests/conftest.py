@@ -80,3 +80,14 @@ def shared_or_skip() -> Path:
     if not (SHARED / "seeds").is_dir():
         pytest.skip("../shared/seeds not present (fresh clone): source-article checks skipped")
     return SHARED
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Show the project eval scores (recorded by tests/test_eval.py with record_property) in every run's summary."""
+    lines = [f"{name[len('eval_'):]}: {value}" for outcome in ("passed", "failed")
+             for report in terminalreporter.stats.get(outcome, [])
+             for name, value in getattr(report, "user_properties", []) if name.startswith("eval_")]
+    if lines:
+        terminalreporter.write_sep("-", "partnerbot eval")
+        for line in lines:
+            terminalreporter.write_line(line)
