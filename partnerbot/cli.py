@@ -260,12 +260,13 @@ def main() -> None:
     except typer.Abort:
         err("aborted")
         sys.exit(1)
-    except Exception as exc:  # click usage errors come through here in non-standalone mode
+    except Exception as exc:  # usage errors come through here in non-standalone mode
         import click
 
-        if isinstance(exc, click.ClickException):
+        # typer >= 0.29 raises its vendored click's exceptions, which derive from TyperException, not click's
+        if isinstance(exc, (click.ClickException, typer.TyperException)) and hasattr(exc, "format_message"):
             err(f"error: {exc.format_message()} (see partnerbot --help)")
-            sys.exit(exc.exit_code)
+            sys.exit(getattr(exc, "exit_code", 2))
         if type(exc).__module__.startswith("chromadb"):  # a store failure no layer above foresaw
             detail = " ".join(str(exc).split())[:160]
             err(f"error: the store failed ({type(exc).__name__}: {detail}): check free disk space and the "

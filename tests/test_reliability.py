@@ -267,8 +267,6 @@ def test_unreadable_file_is_a_clear_error_for_root(fresh_settings, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="known bug: partnerbot/cli.py main() catches click.ClickException, but typer "
-                   "0.29 raises its vendored typer._click exceptions, so usage errors end in a traceback")
 @pytest.mark.parametrize("case", ["missing question", "-k not a number", "unreadable file named directly"])
 def test_cli_usage_errors_are_one_line(tmp_path, case):
     prefix: tuple[str, ...] = ()
