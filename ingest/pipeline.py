@@ -111,7 +111,7 @@ def _chunks(doc: _Doc, settings: Settings) -> tuple[list[str], list[str], list[d
 
 def _existing(store: Store, where: dict) -> dict[str, dict]:
     """doc_path -> {"ids": [...], "hashes": {...}, "n": expected chunk count}."""
-    got = store.collection.get(where=where, include=["metadatas"])
+    got = store.get_all(include=["metadatas"], where=where)
     out: dict[str, dict] = {}
     for chunk_id, meta in zip(got["ids"], got["metadatas"]):
         entry = out.setdefault(meta["doc_path"], {"ids": [], "hashes": set(), "n": meta.get("n_chunks", -1)})
@@ -283,7 +283,7 @@ def remove_document(settings: Settings, doc_path: str) -> int:
 
 def list_documents(settings: Settings, kind: str = "user") -> list[dict]:
     """Distinct documents of one kind in the store: doc_path, title, source_title, chunks."""
-    got = open_store(settings).current().get(where={"kind": kind}, include=["metadatas"])
+    got = open_store(settings).get_all(include=["metadatas"], where={"kind": kind})
     docs: dict[str, dict] = {}
     for meta in got["metadatas"]:
         entry = docs.setdefault(meta["doc_path"], {"doc_path": meta["doc_path"], "title": meta.get("title", ""),

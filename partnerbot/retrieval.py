@@ -99,7 +99,7 @@ class Retriever:
                 return
             import bm25s
 
-            got = self.store.collection.get(include=["documents", "metadatas"])
+            got = self.store.get_all(include=["documents", "metadatas"])
             ids, texts, metas = got["ids"], got["documents"], got["metadatas"]
             corpus_tokens = [tokens(index_text(m, t)) or ["_empty_"] for m, t in zip(metas, texts)]
             bm25 = None

@@ -186,6 +186,20 @@ class Store:
             self.collection = fresh
         return fresh
 
+    def get_all(self, include: list[str], where: dict | None = None, page: int = 5000) -> dict:
+        """Every matching record, read in pages: one unpaged get of a large collection fails in Chroma with
+        'too many SQL variables' (seen at 100k chunks)."""
+        collection = self.current()
+        out: dict[str, list] = {"ids": [], **{key: [] for key in include}}
+        offset = 0
+        while True:
+            got = collection.get(where=where, include=include, limit=page, offset=offset)
+            for key in out:
+                out[key] += got[key]
+            if len(got["ids"]) < page:
+                return out
+            offset += page
+
     def generation(self) -> int:
         """Bumped by every ingest that changes the collection; retrieval rebuilds its BM25 index when it moves."""
         return int((self.current().metadata or {}).get("generation", 0))

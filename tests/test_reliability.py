@@ -498,3 +498,35 @@ def test_eight_concurrent_users_each_get_the_answer_to_their_own_question(corpus
     assert len(results) == USERS * len(LOAD_QUESTIONS)
     mixed = [q for q, got in results if got != alone[q]]
     assert mixed == [], f"answers differed under load for: {sorted(set(mixed))}"
+
+
+@pytest.mark.slow
+def test_a_store_beyond_sqlites_variable_limit_still_searches_and_ingests(fresh_settings, tmp_path):
+    """One unpaged `collection.get()` of more than 32,766 records fails inside Chroma ('too many SQL variables');
+    the BM25 mirror and ingest's look-up of what is stored read in pages instead."""
+    import numpy as np
+
+    from partnerbot.retrieval import get_retriever
+
+    store = open_store(fresh_settings)
+    rng = np.random.default_rng(0)
+    total = 33_000
+    for start in range(0, total, 5000):
+        count = min(5000, total - start)
+        vectors = rng.normal(size=(count, 384)).astype("float32")
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        store.collection.add(ids=[f"bulk-{i}" for i in range(start, start + count)],
+                             documents=[f"Bulk passage {i} about invoices and delivery." for i in range(start, start + count)],
+                             metadatas=[{"doc_path": f"bulk/doc-{i // 10}.md", "doc_id": f"bulk/doc-{i // 10}",
+                                         "kind": "user", "chunk_index": i % 10} for i in range(start, start + count)],
+                             embeddings=vectors)
+    store.bump()
+    note = tmp_path / "escalation.md"
+    note.write_text("# Escalation\n\nThe Ostrava steering board holds the veto on escalations.\n")
+    report = ingest_paths(fresh_settings, [note])  # reads every stored user document's metadata first
+    assert not report.errors and report.chunks_written == 1
+    retriever = get_retriever(fresh_settings)
+    retriever.refresh()
+    assert retriever.size == total + 1
+    top = retriever.search("Who holds the veto in Ostrava?", 3).passages[0]
+    assert "Ostrava steering board" in top.text
