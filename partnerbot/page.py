@@ -288,7 +288,8 @@ def documents(settings: Settings) -> None:
     st.subheader("Your documents")
     with st.form("upload", clear_on_submit=True, border=False):
         files = st.file_uploader("Add .md, .txt, .pdf or .html files; answers can then cite them",
-                                 accept_multiple_files=True, key="uploads")
+                                 accept_multiple_files=True, key="uploads",
+                                 help=f"Up to {settings.max_file_mb:g} MB per file (PARTNERBOT_MAX_FILE_MB).")
         submitted = st.form_submit_button("Add to the store")
     if submitted and not files:
         st.warning("Choose one or more files first.")
