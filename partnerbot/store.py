@@ -7,6 +7,7 @@ import fcntl
 import hashlib
 import os
 import shutil
+import sys
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -59,47 +60,80 @@ def verify_weights(settings: Settings) -> Path:
 
 
 class Embedder:
-    """sentence-transformers model, normalised vectors; thread-safe encode."""
+    """The MiniLM model as normalised vectors; thread-safe. Backend "onnx" (ONNX Runtime, see ort.py) or
+    "torch" (sentence-transformers); onnx falls back to torch, with a notice, when its export cannot be made."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, backend: str = "torch", cache_dir: Path | None = None,
+                 weights_sha256: str = ""):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.set_verbosity_error()
-        hf_logging.disable_progress_bar()
-
         self.folder = folder
-        self.model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+        self.notice = ""
         self._encode_lock = threading.Lock()
+        self._onnx = None
+        self.model = None
+        if backend == "onnx":
+            try:
+                self._onnx = _onnx_encoder(folder, cache_dir, weights_sha256)
+            except Exception as exc:  # noqa: BLE001 - any export/runtime failure: the torch path still works
+                self.notice = (f"ONNX embedding unavailable ({type(exc).__name__}: {' '.join(str(exc).split())[:120]}); "
+                               "using PyTorch (slower). Set PARTNERBOT_EMBED_BACKEND=torch to silence this.")
+                print(f"warning: {self.notice}", file=sys.stderr)
+        if self._onnx is None:
+            self.model = _sentence_transformer(folder)
+        self.backend = "onnx" if self._onnx is not None else "torch"
 
-    # 16: sentence-transformers pads each batch to its longest text, so small batches of length-sorted chunks
-    # waste less compute; 64 ran ingest at 22 chunks/s, 16 at 35 (bench/RESULTS.md)
+    # 16: both backends pad each batch to its longest text, so small batches of length-sorted chunks waste
+    # less compute; 64 ran ingest at 22 chunks/s, 16 at 35 (bench/RESULTS.md)
     def embed(self, texts: list[str], batch_size: int = 16) -> list[list[float]]:
         if not texts:
             return []
         with self._encode_lock:
-            vectors = self.model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
-                                        show_progress_bar=False, convert_to_numpy=True)
+            if self._onnx is not None:
+                vectors = self._onnx.encode(list(texts), batch_size)
+            else:
+                vectors = self.model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
+                                            show_progress_bar=False, convert_to_numpy=True)
         return vectors.tolist()
 
     def embed_one(self, text: str) -> list[float]:
         return self.embed([text])[0]
 
 
-_embedders: dict[str, Embedder] = {}
+def _sentence_transformer(folder: Path):
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    return SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+
+
+def _onnx_encoder(folder: Path, cache_dir: Path | None, weights_sha256: str):
+    from .ort import OnnxEncoder, export, onnx_file
+
+    target = onnx_file(cache_dir or Path(tempfile.gettempdir()) / "partnerbot-cache", weights_sha256)
+    if not target.is_file():
+        export(folder, target)
+    try:
+        return OnnxEncoder(folder, target)
+    except Exception:  # a truncated or foreign file under our name: export again once
+        export(folder, target)
+        return OnnxEncoder(folder, target)
+
+
+_embedders: dict[tuple, Embedder] = {}
 
 
 def get_embedder(settings: Settings) -> Embedder:
-    """Load the model once per process (per model folder)."""
+    """Load the model once per process (per model folder and backend)."""
     folder = verify_weights(settings)
-    key = str(folder)
+    key = (str(folder), settings.embed_backend, str(settings.cache_dir))
     with _lock:
         if key not in _embedders:
-            _embedders[key] = Embedder(folder)
+            _embedders[key] = Embedder(folder, settings.embed_backend, settings.cache_dir, settings.embed_sha256)
         return _embedders[key]
 
 

@@ -14,23 +14,30 @@ from partnerbot.settings import PROJECT_ROOT, Settings, get_settings
 SHARED = PROJECT_ROOT.parent / "shared"
 
 
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory) -> Path:
+    """One cache folder for the whole run: the ONNX export of the embedding model is made once, not per test."""
+    return tmp_path_factory.mktemp("cache")
+
+
 @pytest.fixture(autouse=True)
-def clean_env(monkeypatch, tmp_path):
+def clean_env(monkeypatch, tmp_path, cache_dir):
     """No API keys, no PARTNERBOT_* from the developer's shell; the default store is a temp folder."""
     for name in list(os.environ):
         if name.startswith("PARTNERBOT_") or name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PARTNERBOT_STORE", str(tmp_path / "default-store"))
+    monkeypatch.setenv("PARTNERBOT_CACHE_DIR", str(cache_dir))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
 
 
 @pytest.fixture(scope="session")
-def corpus_settings(tmp_path_factory) -> Settings:
+def corpus_settings(tmp_path_factory, cache_dir) -> Settings:
     """A session-wide temporary store holding the built-in corpus (read-only use: search/answer tests)."""
     from ingest import ingest_corpus
 
-    cfg = get_settings(store=tmp_path_factory.mktemp("corpus-store"))
+    cfg = get_settings(store=tmp_path_factory.mktemp("corpus-store"), cache_dir=cache_dir)
     ingest_corpus(cfg)
     return cfg
 
