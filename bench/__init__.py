@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): `python -m bench.run [latency|batch|ingest|scale|coldstart|all]`; results in bench/RESULTS.md."""
