@@ -115,13 +115,18 @@ def _onnx_encoder(folder: Path, cache_dir: Path | None, weights_sha256: str):
     from .ort import OnnxEncoder, export, onnx_file
 
     target = onnx_file(cache_dir or Path(tempfile.gettempdir()) / "partnerbot-cache", weights_sha256)
-    if not target.is_file():
+    # The export's own sha256 sits beside it: a truncated, damaged or foreign file is exported again
+    # (this guards against accidents, not against someone who can write both files)
+    recorded = target.with_name(target.name + ".sha256")
+
+    def digest() -> str:
+        stat = target.stat()
+        return _file_sha256(str(target), stat.st_size, stat.st_mtime)
+
+    if not (target.is_file() and recorded.is_file() and recorded.read_text().strip() == digest()):
         export(folder, target)
-    try:
-        return OnnxEncoder(folder, target)
-    except Exception:  # a truncated or foreign file under our name: export again once
-        export(folder, target)
-        return OnnxEncoder(folder, target)
+        recorded.write_text(digest() + "\n")
+    return OnnxEncoder(folder, target)
 
 
 _embedders: dict[tuple, Embedder] = {}

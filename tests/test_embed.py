@@ -76,6 +76,13 @@ def test_a_damaged_export_is_made_again(corpus_settings, tmp_path):
     assert embedder.backend == "onnx" and not embedder.notice
     assert damaged.stat().st_size > 10_000_000  # the real export replaced the junk
     assert len(embedder.embed_one("Who is accountable?")) == 384
+    # a bit flipped inside a good export: its recorded sha256 no longer matches, so it is exported again
+    data = bytearray(damaged.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    damaged.write_bytes(bytes(data))
+    again = Embedder(verify_weights(corpus_settings), "onnx", cache, corpus_settings.embed_sha256)
+    assert again.backend == "onnx" and damaged.read_bytes() != bytes(data)
+    assert np.allclose(again.embed_one("Who is accountable?"), embedder.embed_one("Who is accountable?"), atol=1e-5)
 
 
 def test_an_unusable_cache_falls_back_to_torch_with_a_notice(corpus_settings, tmp_path, capsys):
