@@ -359,3 +359,13 @@ def test_failing_or_slow_llm_falls_back_with_a_notice(fake_llm, rules, reply):
     assert len(notices) == 1 and "offline rules answer" in notices[0]
     assert escape_markdown(rules.answer(QUESTION).text) in texts(at.chat_message[-1].markdown)
     assert any("mode\\: rules\\-fallback" in c for c in texts(at.chat_message[-1].caption))
+
+
+def test_the_uploaders_limit_is_the_ingest_limit():
+    """Streamlit prints its maxUploadSize under the uploader; it must be the size ingest accepts."""
+    import tomllib
+
+    from partnerbot.settings import Settings
+
+    config = tomllib.loads((PROJECT_ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["maxUploadSize"] == Settings.model_fields["max_file_mb"].default
