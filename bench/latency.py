@@ -42,8 +42,8 @@ def breakdown(cfg, questions: list[str]) -> dict:
     n = max(cfg.candidates, cfg.top_k)
     parts: dict[str, list[float]] = {"embed_query": [], "chroma_query": [], "bm25": [], "search_total": []}
     for question in questions:
-        expanded = retriever.vocab.expand(question)
-        wall, _cpu, vector = timed(retriever.store.embedder.embed_one, expanded)
+        expanded = retriever.vocab.expand(question)   # what BM25 sees
+        wall, _cpu, vector = timed(retriever.store.embedder.embed_one, retriever.vocab.translate(question))  # dense
         parts["embed_query"].append(wall)
         parts["chroma_query"].append(timed(retriever.store.collection.query, query_embeddings=[vector],
                                            n_results=n, include=["distances"])[0])

@@ -9,7 +9,7 @@ from typing import List, Optional
 
 import typer
 
-from .errors import PartnerbotError
+from .errors import PartnerbotError, describe
 from .settings import Settings, get_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -268,8 +268,7 @@ def main() -> None:
             err(f"error: {exc.format_message()} (see partnerbot --help)")
             sys.exit(getattr(exc, "exit_code", 2))
         if type(exc).__module__.startswith("chromadb"):  # a store failure no layer above foresaw
-            detail = " ".join(str(exc).split())[:160]
-            err(f"error: the store failed ({type(exc).__name__}: {detail}): check free disk space and the "
+            err(f"error: the store failed ({describe(exc)}): check free disk space and the "
                 "store folder (or server), then try again.")
             sys.exit(1)
         raise

@@ -1,6 +1,11 @@
 """User-facing errors. Every message is one line that names the fix; surfaces print it without a traceback."""
 
 
+def describe(exc: BaseException, limit: int = 160) -> str:
+    """An unforeseen exception as 'Type: message' on one line, for inside a message that names the fix."""
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())[:limit]}"
+
+
 class PartnerbotError(Exception):
     """Base class: str(error) is the one-line message shown to the user."""
 

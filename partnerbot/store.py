@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
-from .errors import ModelError, StoreError
+from .errors import ModelError, StoreError, describe
 from .settings import Settings
 
 SCHEMA_VERSION = 1
@@ -78,7 +78,7 @@ class Embedder:
             try:
                 self._onnx = _onnx_encoder(folder, cache_dir, weights_sha256)
             except Exception as exc:  # noqa: BLE001 - any export/runtime failure: the torch path still works
-                self.notice = (f"ONNX embedding unavailable ({type(exc).__name__}: {' '.join(str(exc).split())[:120]}); "
+                self.notice = (f"ONNX embedding unavailable ({describe(exc, 120)}); "
                                "using PyTorch (slower). Set PARTNERBOT_EMBED_BACKEND=torch to silence this.")
                 print(f"warning: {self.notice}", file=sys.stderr)
         if self._onnx is None:
@@ -288,8 +288,7 @@ def server_error(settings: Settings, exc: BaseException) -> StoreError:
         return StoreError(f"Cannot reach the Chroma server at {where} ({type(exc).__name__}): start it "
                           f"(chroma run --host {settings.chroma_host} --port {settings.chroma_port} --path DIR) "
                           "or unset PARTNERBOT_CHROMA_HOST.")
-    detail = " ".join(str(exc).split())[:160]
-    return StoreError(f"The Chroma server at {where} failed ({type(exc).__name__}: {detail}): "
+    return StoreError(f"The Chroma server at {where} failed ({describe(exc)}): "
                       "check its log, then try again.")
 
 

@@ -70,7 +70,7 @@ class Vocab:
         return re.sub(r"[a-zà-ÿ]+", lambda m: _NL_FUNCTION.get(m.group(0), m.group(0)), out)
 
     def expand(self, text: str) -> str:
-        """Append English renderings of Dutch terms so BM25 and the English embedding model understand them."""
+        """Append English renderings of Dutch terms, for BM25 (the dense side embeds `translate(text)` instead)."""
         lowered = text.lower()
         extra = [self.english[c] for c, lang, term, rx in self.patterns if lang == "nl" and rx.search(lowered)]
         extra += [en for rx, en in self.dutch_terms if rx.search(lowered)]
