@@ -35,16 +35,19 @@ def latency(repeats: int = 5) -> dict:
 
 
 def breakdown(cfg, questions: list[str]) -> dict:
-    """The parts of one search, timed separately: query embedding, Chroma HNSW query, BM25, fusion + rest."""
+    """The parts of one search, timed separately: query embedding, dense ranking (as search does it, and Chroma's
+    HNSW query for comparison), BM25, fusion + rest."""
     from partnerbot.retrieval import get_retriever
 
     retriever = get_retriever(cfg)
     n = max(cfg.candidates, cfg.top_k)
-    parts: dict[str, list[float]] = {"embed_query": [], "chroma_query": [], "bm25": [], "search_total": []}
+    parts: dict[str, list[float]] = {"embed_query": [], "dense": [], "chroma_query": [], "bm25": [],
+                                     "search_total": []}
     for question in questions:
         expanded = retriever.vocab.expand(question)   # what BM25 sees
         wall, _cpu, vector = timed(retriever.store.embedder.embed_one, retriever.vocab.translate(question))  # dense
         parts["embed_query"].append(wall)
+        parts["dense"].append(timed(retriever.nearest, vector, n)[0])
         parts["chroma_query"].append(timed(retriever.store.collection.query, query_embeddings=[vector],
                                            n_results=n, include=["distances"])[0])
         parts["bm25"].append(timed(retriever._bm25_ranks, expanded, n)[0])

@@ -1,4 +1,8 @@
-"""Hybrid retrieval: BM25 (bm25s) + dense (Chroma) fused by reciprocal rank fusion."""
+"""Hybrid retrieval: BM25 (bm25s) + dense fused by reciprocal rank fusion.
+
+Dense search is exact (numpy, over vectors mirrored in memory) up to `exact_search_max` chunks, and Chroma's
+HNSW index above that. The HNSW graph leaves a few near-duplicate chunks unreachable and is rebuilt in a
+different order after a restart; exact search finds every chunk and ranks the same way every time."""
 
 from __future__ import annotations
 
@@ -87,6 +91,7 @@ class Retriever:
         self._by_id: dict[str, int] = {}
         self._by_doc: dict[str, list[int]] = {}
         self._bm25 = None
+        self._vectors = None  # unit rows, aligned with _ids; None above exact_search_max (HNSW then)
         self._vocab_tokens: set[str] = set()
 
     # --- index ------------------------------------------------------------------------------------------
@@ -98,9 +103,15 @@ class Retriever:
             if not force and generation == self._generation:
                 return
             import bm25s
+            import numpy as np
 
-            got = self.store.get_all(include=["documents", "metadatas"])
+            exact = self.store.current().count() <= self.settings.exact_search_max
+            got = self.store.get_all(include=["documents", "metadatas"] + (["embeddings"] if exact else []))
             ids, texts, metas = got["ids"], got["documents"], got["metadatas"]
+            vectors = None
+            if exact and ids:
+                vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(ids), -1)
+                vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
             corpus_tokens = [tokens(index_text(m, t)) or ["_empty_"] for m, t in zip(metas, texts)]
             bm25 = None
             if ids:
@@ -115,12 +126,18 @@ class Retriever:
             self._by_id = {cid: i for i, cid in enumerate(ids)}
             self._by_doc = by_doc
             self._bm25 = bm25
+            self._vectors = vectors
             self._vocab_tokens = {tok for toks in corpus_tokens for tok in toks}
             self._generation = generation
 
     @property
     def size(self) -> int:
         return len(self._ids)
+
+    @property
+    def exact(self) -> bool:
+        """True when dense search is exact (vectors in memory), False when it goes to Chroma's HNSW index."""
+        return self._vectors is not None
 
     # --- search -----------------------------------------------------------------------------------------
     def _bm25_ranks(self, query: str, n: int) -> list[tuple[int, float]]:
@@ -135,10 +152,21 @@ class Retriever:
     def _dense_ranks(self, query: str, n: int) -> list[tuple[int, float]]:
         if not self._ids:
             return []
-        vector = self.store.embedder.embed_one(query)
+        return self.nearest(self.store.embedder.embed_one(query), n)
+
+    def nearest(self, vector: list[float], n: int) -> list[tuple[int, float]]:
+        """(row, cosine similarity) of the n chunks nearest to a query vector, best first."""
+        n = min(n, len(self._ids))
+        if self._vectors is not None:
+            import numpy as np
+
+            query = np.asarray(vector, dtype=np.float32)
+            sims = self._vectors @ (query / max(float(np.linalg.norm(query)), 1e-12))
+            top = np.argpartition(-sims, n - 1)[:n] if n < len(sims) else np.arange(len(sims))
+            # ties (identical chunks) are broken by id, as fusion does, so the order never depends on load order
+            return [(int(r), float(sims[r])) for r in sorted(top, key=lambda r: (-sims[r], self._ids[r]))]
         try:
-            got = self.store.collection.query(query_embeddings=[vector], n_results=min(n, len(self._ids)),
-                                              include=["distances"])
+            got = self.store.collection.query(query_embeddings=[vector], n_results=n, include=["distances"])
         except Exception as exc:
             raise StoreError(f"Search failed on the store at {self.store.location} ({type(exc).__name__}): "
                              "check the store or server, then try again.") from None

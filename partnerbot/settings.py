@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     top_k: int = Field(5, ge=1, le=50, description="Passages returned by search and handed to the answerers.")
     candidates: int = Field(30, ge=5, description="Candidates each retriever (BM25, dense) contributes before fusion.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    exact_search_max: int = Field(50_000, ge=0, description=(
+        "Stores of up to this many chunks are searched exactly: their vectors are kept in memory (1.5 KiB a "
+        "chunk) and every chunk is compared. Larger stores use Chroma's HNSW index, which is approximate: it "
+        "can miss a few near-duplicate chunks (bench/reach.py) and rank differently after a restart."))
     min_similarity: float = Field(0.30, description="Cosine similarity below which the best passage counts as weak evidence (out of scope).")
     min_similarity_no_concept: float = Field(0.45, ge=0, le=1, description=(
         "Stricter similarity the rules answerer needs to quote passages for a question that names no known "

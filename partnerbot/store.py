@@ -19,6 +19,12 @@ from .errors import ModelError, StoreError, describe
 from .settings import Settings
 
 SCHEMA_VERSION = 1
+# The HNSW graph of a new collection. Chroma's default (16 links per node, ef_construction 100) leaves some
+# nodes with no incoming link when chunks are near-duplicates (templated documents): those chunks can never
+# be found by dense search, even with n_results = the whole store. Measured on near-duplicate sets of 241
+# vectors (bench/hnsw_reach.py): 0.1-0.4% unreachable with the default, none of 29k with 32 / 200. The
+# graph is fixed at creation; `partnerbot ingest --rebuild` gives an older store this one.
+HNSW = {"hnsw:space": "cosine", "hnsw:M": 32, "hnsw:construction_ef": 200}
 _lock = threading.Lock()
 
 
@@ -234,7 +240,7 @@ class Store:
         while True:
             got = collection.get(where=where, include=include, limit=page, offset=offset)
             for key in out:
-                out[key] += got[key]
+                out[key].extend(got[key])  # embeddings come as an array: extend, never +=
             if len(got["ids"]) < page:
                 return out
             offset += page
@@ -346,7 +352,7 @@ def open_store(settings: Settings) -> Store:
     try:
         collection = client.get_or_create_collection(
             settings.collection, embedding_function=ef,
-            metadata={"hnsw:space": "cosine", "schema": SCHEMA_VERSION, "generation": 0})
+            metadata={**HNSW, "schema": SCHEMA_VERSION, "generation": 0})
         schema = int((collection.metadata or {}).get("schema", 0))
         if schema != SCHEMA_VERSION:
             raise StoreError(f"The store at {location(settings)} was made by another partnerbot version "

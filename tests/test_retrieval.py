@@ -86,3 +86,56 @@ def test_empty_and_overlong_questions_are_refused(corpus_settings):
 
 def test_tokens_drop_stopwords_and_plurals():
     assert tokens("The partners and the contractors") == ["partner", "contractor"]
+
+
+def _near_duplicates(cfg, size: int, seed: int = 9):
+    """A store of `size` chunks whose vectors are near-duplicates (cosine ~0.9 to each other, as templated
+    documents give): the case where Chroma's HNSW graph leaves some chunks unreachable (bench/reach.py)."""
+    import numpy as np
+
+    from partnerbot.store import open_store
+
+    rng = np.random.default_rng(seed)
+    vectors = rng.normal(size=384) + rng.normal(size=(size, 384)) * 0.35
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    ids = [f"chunk{i:05d}" for i in range(size)]
+    collection = open_store(cfg).collection
+    for start in range(0, size, 128):  # write batches as ingest makes them
+        end = start + 128
+        collection.add(ids=ids[start:end], embeddings=vectors[start:end].tolist(),
+                       documents=[f"templated clause {i}" for i in range(start, min(end, size))],
+                       metadatas=[{"doc_id": f"doc{i // 10}", "chunk_index": i % 10} for i in range(start, min(end, size))])
+    return ids, vectors
+
+
+def test_dense_search_finds_every_near_duplicate_chunk_the_same_way_after_a_restart(fresh_settings):
+    from partnerbot.store import forget_store
+
+    ids, vectors = _near_duplicates(fresh_settings, 2000)
+    retriever = get_retriever(fresh_settings)
+    retriever.refresh(force=True)
+    assert retriever.exact
+    found = [retriever._ids[retriever.nearest(vector, 1)[0][0]] for vector in vectors]
+    assert [cid for cid, hit in zip(ids, found) if cid != hit] == []
+    before = [retriever.nearest(vector, 10) for vector in vectors[:50]]
+
+    forget_store(fresh_settings)  # a new process: Chroma rebuilds its index from the write log
+    again = get_retriever(fresh_settings)
+    assert again is not retriever
+    again.refresh(force=True)
+    assert [[(again._ids[r], round(s, 5)) for r, s in hits] for hits in (again.nearest(v, 10) for v in vectors[:50])] \
+        == [[(retriever._ids[r], round(s, 5)) for r, s in hits] for hits in before]
+
+
+def test_stores_above_the_exact_limit_search_chroma_s_index(tmp_path):
+    from partnerbot.settings import get_settings
+
+    cfg = get_settings(store=tmp_path / "store", exact_search_max=100)
+    ids, vectors = _near_duplicates(cfg, 300)
+    retriever = get_retriever(cfg)
+    retriever.refresh(force=True)
+    assert not retriever.exact  # 300 > 100: no vectors held in memory
+    hits = retriever.nearest(vectors[7], 5)  # approximate: which five may vary, their similarities may not
+    assert len({row for row, _ in hits}) == 5
+    exact = [float(vectors[ids.index(retriever._ids[row])] @ vectors[7]) for row, _ in hits]
+    assert [round(s, 4) for _, s in hits] == [round(s, 4) for s in exact] == sorted(round(s, 4) for s in exact)[::-1]
