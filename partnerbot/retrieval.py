@@ -157,6 +157,8 @@ class Retriever:
     def nearest(self, vector: list[float], n: int) -> list[tuple[int, float]]:
         """(row, cosine similarity) of the n chunks nearest to a query vector, best first."""
         n = min(n, len(self._ids))
+        if n <= 0:
+            return []
         if self._vectors is not None:
             import numpy as np
 
