@@ -50,7 +50,7 @@ def breakdown(cfg, questions: list[str]) -> dict:
         parts["dense"].append(timed(retriever.nearest, vector, n)[0])
         parts["chroma_query"].append(timed(retriever.store.collection.query, query_embeddings=[vector],
                                            n_results=n, include=["distances"])[0])
-        parts["bm25"].append(timed(retriever._bm25_ranks, expanded, n)[0])
+        parts["bm25"].append(timed(retriever._bm25_ranks, retriever.refresh(), expanded, n)[0])
         parts["search_total"].append(timed(retriever.search, question)[0])
     return {name: stats(values)["p50"] for name, values in parts.items()}
 

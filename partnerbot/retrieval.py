@@ -76,32 +76,41 @@ class SearchResult:
         return max((p.similarity for p in self.passages), default=0.0)
 
 
+@dataclass(frozen=True)
+class _Index:
+    """One consistent picture of the collection. Replaced whole by refresh(), so a search that holds it never
+    mixes rows of two generations (a page session may search while another session's upload is ingested)."""
+    generation: int = -1
+    ids: tuple[str, ...] = ()
+    texts: tuple[str, ...] = ()
+    metas: tuple[dict, ...] = ()
+    by_id: dict[str, int] = field(default_factory=dict)
+    by_doc: dict[str, list[int]] = field(default_factory=dict)
+    bm25: object = None
+    vectors: object = None  # unit rows aligned with ids (numpy); None above exact_search_max: HNSW then
+    vocab_tokens: frozenset[str] = frozenset()
+
+
 class Retriever:
-    """Owns an in-memory BM25 index mirroring the collection; rebuilt when the store generation moves."""
+    """Mirrors the collection in memory (texts for BM25, vectors for exact dense search); rebuilt when the
+    store generation moves."""
 
     def __init__(self, store: Store, vocab: Vocab):
         self.store = store
         self.vocab = vocab
         self.settings = store.settings
         self._lock = threading.Lock()
-        self._generation = -1
-        self._ids: list[str] = []
-        self._texts: list[str] = []
-        self._metas: list[dict] = []
-        self._by_id: dict[str, int] = {}
-        self._by_doc: dict[str, list[int]] = {}
-        self._bm25 = None
-        self._vectors = None  # unit rows, aligned with _ids; None above exact_search_max (HNSW then)
-        self._vocab_tokens: set[str] = set()
+        self._index = _Index()
 
     # --- index ------------------------------------------------------------------------------------------
-    def refresh(self, force: bool = False) -> None:
+    def refresh(self, force: bool = False) -> _Index:
+        """The current index, rebuilt first if the store changed since (or if forced)."""
         generation = self.store.generation()
-        if not force and generation == self._generation:
-            return
+        if not force and generation == self._index.generation:
+            return self._index
         with self._lock:
-            if not force and generation == self._generation:
-                return
+            if not force and generation == self._index.generation:
+                return self._index
             import bm25s
             import numpy as np
 
@@ -122,92 +131,94 @@ class Retriever:
                 by_doc.setdefault(meta.get("doc_id") or meta.get("doc_path"), []).append(i)
             for rows in by_doc.values():
                 rows.sort(key=lambda i: metas[i].get("chunk_index", 0))
-            self._ids, self._texts, self._metas = ids, texts, metas
-            self._by_id = {cid: i for i, cid in enumerate(ids)}
-            self._by_doc = by_doc
-            self._bm25 = bm25
-            self._vectors = vectors
-            self._vocab_tokens = {tok for toks in corpus_tokens for tok in toks}
-            self._generation = generation
+            self._index = _Index(generation, tuple(ids), tuple(texts), tuple(metas),
+                                 {cid: i for i, cid in enumerate(ids)}, by_doc, bm25, vectors,
+                                 frozenset(tok for toks in corpus_tokens for tok in toks))
+            return self._index
 
     @property
     def size(self) -> int:
-        return len(self._ids)
+        return len(self._index.ids)
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """Chunk ids in row order (rows are what nearest() returns)."""
+        return self._index.ids
 
     @property
     def exact(self) -> bool:
         """True when dense search is exact (vectors in memory), False when it goes to Chroma's HNSW index."""
-        return self._vectors is not None
+        return self._index.vectors is not None
 
     # --- search -----------------------------------------------------------------------------------------
-    def _bm25_ranks(self, query: str, n: int) -> list[tuple[int, float]]:
-        if self._bm25 is None:
+    def _bm25_ranks(self, index: _Index, query: str, n: int) -> list[tuple[int, float]]:
+        if index.bm25 is None:
             return []
-        toks = [t for t in tokens(query) if t in self._vocab_tokens]
+        toks = [t for t in tokens(query) if t in index.vocab_tokens]
         if not toks:
             return []
-        docs, scores = self._bm25.retrieve([toks], k=min(n, len(self._ids)), show_progress=False, n_threads=1)
+        docs, scores = index.bm25.retrieve([toks], k=min(n, len(index.ids)), show_progress=False, n_threads=1)
         return [(int(d), float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
 
-    def _dense_ranks(self, query: str, n: int) -> list[tuple[int, float]]:
-        if not self._ids:
+    def _dense_ranks(self, index: _Index, query: str, n: int) -> list[tuple[int, float]]:
+        if not index.ids:
             return []
-        return self.nearest(self.store.embedder.embed_one(query), n)
+        return self.nearest(self.store.embedder.embed_one(query), n, index)
 
-    def nearest(self, vector: list[float], n: int) -> list[tuple[int, float]]:
+    def nearest(self, vector: list[float], n: int, index: _Index | None = None) -> list[tuple[int, float]]:
         """(row, cosine similarity) of the n chunks nearest to a query vector, best first."""
-        n = min(n, len(self._ids))
+        index = index or self._index
+        n = min(n, len(index.ids))
         if n <= 0:
             return []
-        if self._vectors is not None:
+        if index.vectors is not None:
             import numpy as np
 
             query = np.asarray(vector, dtype=np.float32)
-            sims = self._vectors @ (query / max(float(np.linalg.norm(query)), 1e-12))
+            sims = index.vectors @ (query / max(float(np.linalg.norm(query)), 1e-12))
             top = np.argpartition(-sims, n - 1)[:n] if n < len(sims) else np.arange(len(sims))
             # ties (identical chunks) are broken by id, as fusion does, so the order never depends on load order
-            return [(int(r), float(sims[r])) for r in sorted(top, key=lambda r: (-sims[r], self._ids[r]))]
+            return [(int(r), float(sims[r])) for r in sorted(top, key=lambda r: (-sims[r], index.ids[r]))]
         try:
             got = self.store.collection.query(query_embeddings=[vector], n_results=n, include=["distances"])
         except Exception as exc:
             raise StoreError(f"Search failed on the store at {self.store.location} ({type(exc).__name__}): "
                              "check the store or server, then try again.") from None
-        out = []
-        for cid, dist in zip(got["ids"][0], got["distances"][0]):
-            if cid in self._by_id:
-                out.append((self._by_id[cid], 1.0 - float(dist)))
-        return out
+        return [(index.by_id[cid], 1.0 - float(dist))
+                for cid, dist in zip(got["ids"][0], got["distances"][0]) if cid in index.by_id]
 
     def search(self, query: str, k: int | None = None) -> SearchResult:
         query = validate_question(query, self.settings)
-        self.refresh()
+        index = self.refresh()
         k = k or self.settings.top_k
         expanded = self.vocab.expand(query)        # original words + English renderings, for BM25
         translated = self.vocab.translate(query)   # English in place, for the English embedding model
         n = max(self.settings.candidates, k)
-        dense = self._dense_ranks(translated, n)
-        lexical = self._bm25_ranks(expanded, n)
+        dense = self._dense_ranks(index, translated, n)
+        lexical = self._bm25_ranks(index, expanded, n)
         fused: dict[int, float] = {}
         for ranking in (dense, lexical):
             for rank, (row, _score) in enumerate(ranking):
                 fused[row] = fused.get(row, 0.0) + 1.0 / (self.settings.rrf_k + rank + 1)
         similarity = dict(dense)
-        order = sorted(fused, key=lambda r: (-fused[r], self._ids[r]))[:k]
-        passages = [self.passage(row, rank, fused[row], similarity.get(row, 0.0)) for rank, row in enumerate(order, 1)]
+        order = sorted(fused, key=lambda r: (-fused[r], index.ids[r]))[:k]
+        passages = [_passage(index, row, rank, fused[row], similarity.get(row, 0.0))
+                    for rank, row in enumerate(order, 1)]
         return SearchResult(query, expanded, passages)
-
-    def passage(self, row: int, rank: int = 0, score: float = 0.0, similarity: float = 0.0) -> Passage:
-        m = self._metas[row]
-        return Passage(rank=rank, score=score, chunk_id=self._ids[row], doc_path=m.get("doc_path", ""),
-                       title=m.get("title", ""), source_title=m.get("source_title", ""), author=m.get("author", ""),
-                       voice=m.get("voice", ""), text=self._texts[row], doc_id=m.get("doc_id", ""),
-                       section=m.get("section", ""), caveat=m.get("caveat", ""), language=m.get("language", "en"),
-                       reference=m.get("reference", ""), similarity=similarity)
 
     def note_passages(self, doc_id: str) -> list[Passage]:
         """All chunks of one note (by id such as 'totus/author-conclusion'), in document order."""
-        self.refresh()
-        return [self.passage(row) for row in self._by_doc.get(doc_id, [])]
+        index = self.refresh()
+        return [_passage(index, row) for row in index.by_doc.get(doc_id, [])]
+
+
+def _passage(index: _Index, row: int, rank: int = 0, score: float = 0.0, similarity: float = 0.0) -> Passage:
+    m = index.metas[row]
+    return Passage(rank=rank, score=score, chunk_id=index.ids[row], doc_path=m.get("doc_path", ""),
+                   title=m.get("title", ""), source_title=m.get("source_title", ""), author=m.get("author", ""),
+                   voice=m.get("voice", ""), text=index.texts[row], doc_id=m.get("doc_id", ""),
+                   section=m.get("section", ""), caveat=m.get("caveat", ""), language=m.get("language", "en"),
+                   reference=m.get("reference", ""), similarity=similarity)
 
 
 def validate_question(question: object, settings: Settings) -> str:

@@ -91,10 +91,10 @@ def assert_consistent(cfg, expected_docs: dict[str, int] | None = None, complete
     retriever = get_retriever(cfg)
     retriever.refresh(force=True)
     assert retriever.size == store.collection.count() == len(got["ids"])
-    assert set(retriever._ids) == set(got["ids"])
+    assert set(retriever.ids) == set(got["ids"])
     for chunk_id, vector in zip(got["ids"], got["embeddings"]):
         [(row, similarity)] = retriever.nearest(vector, 1)
-        assert retriever._ids[row] == chunk_id and similarity > 0.999, f"{chunk_id} is not found by dense search"
+        assert retriever.ids[row] == chunk_id and similarity > 0.999, f"{chunk_id} is not found by dense search"
     return len(got["ids"])
 
 

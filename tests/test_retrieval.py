@@ -115,7 +115,7 @@ def test_dense_search_finds_every_near_duplicate_chunk_the_same_way_after_a_rest
     retriever = get_retriever(fresh_settings)
     retriever.refresh(force=True)
     assert retriever.exact
-    found = [retriever._ids[retriever.nearest(vector, 1)[0][0]] for vector in vectors]
+    found = [retriever.ids[retriever.nearest(vector, 1)[0][0]] for vector in vectors]
     assert [cid for cid, hit in zip(ids, found) if cid != hit] == []
     before = [retriever.nearest(vector, 10) for vector in vectors[:50]]
 
@@ -123,8 +123,8 @@ def test_dense_search_finds_every_near_duplicate_chunk_the_same_way_after_a_rest
     again = get_retriever(fresh_settings)
     assert again is not retriever
     again.refresh(force=True)
-    assert [[(again._ids[r], round(s, 5)) for r, s in hits] for hits in (again.nearest(v, 10) for v in vectors[:50])] \
-        == [[(retriever._ids[r], round(s, 5)) for r, s in hits] for hits in before]
+    assert [[(again.ids[r], round(s, 5)) for r, s in hits] for hits in (again.nearest(v, 10) for v in vectors[:50])] \
+        == [[(retriever.ids[r], round(s, 5)) for r, s in hits] for hits in before]
 
 
 def test_stores_above_the_exact_limit_search_chroma_s_index(tmp_path):
@@ -137,5 +137,5 @@ def test_stores_above_the_exact_limit_search_chroma_s_index(tmp_path):
     assert not retriever.exact  # 300 > 100: no vectors held in memory
     hits = retriever.nearest(vectors[7], 5)  # approximate: which five may vary, their similarities may not
     assert len({row for row, _ in hits}) == 5
-    exact = [float(vectors[ids.index(retriever._ids[row])] @ vectors[7]) for row, _ in hits]
+    exact = [float(vectors[ids.index(retriever.ids[row])] @ vectors[7]) for row, _ in hits]
     assert [round(s, 4) for _, s in hits] == [round(s, 4) for s in exact] == sorted(round(s, 4) for s in exact)[::-1]
