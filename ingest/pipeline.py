@@ -215,16 +215,17 @@ def ingest_corpus(settings: Settings, progress: Callable[[int, int], None] | Non
         rel = path.relative_to(root).as_posix()
         loaded = load_file(path, settings.max_file_mb)
         docs.append(_Doc(f"corpus/{rel}", "corpus", loaded, _note_meta(path, rel, loaded)))
-    store = _writable_store(settings)
     report = IngestReport()
+    store = _writable_store(settings)
     with write_lock(settings):
+        store = open_store(settings)  # under the lock: opened again if another process wrote meanwhile
         existing = _existing(store, {"kind": "corpus"})
         _sync(store, docs, existing, report, progress)
         gone = [p for p in existing if p not in {d.path for d in docs}]
         for doc_path in gone:
             _delete(store, existing[doc_path]["ids"], report)
         report.removed += len(gone)
-    return _finish(store, report, started, notes=len(docs))
+        return _finish(store, report, started, notes=len(docs))  # bumped under the lock, like every write
 
 
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
@@ -262,9 +263,10 @@ def ingest_paths(settings: Settings, paths: Iterable[Path], progress: Callable[[
         return report
     store = _writable_store(settings)
     with write_lock(settings):
+        store = open_store(settings)  # under the lock: opened again if another process wrote meanwhile
         existing = _existing(store, {"doc_path": {"$in": [d.path for d in docs]}})
         _sync(store, docs, existing, report, progress)
-    return _finish(store, report, started, documents=len(list_documents(settings)))
+        return _finish(store, report, started, documents=len(list_documents(settings)))
 
 
 @_guard
@@ -272,12 +274,13 @@ def remove_document(settings: Settings, doc_path: str) -> int:
     """Delete a user document's chunks; returns how many were deleted."""
     store = _writable_store(settings)
     with write_lock(settings):
+        store = open_store(settings)  # under the lock: opened again if another process wrote meanwhile
         existing = _existing(store, {"doc_path": doc_path})
         report = IngestReport()
         for entry in existing.values():
             _delete(store, entry["ids"], report)
         report.removed = len(existing)
-    _finish(store, report, time.perf_counter(), documents=len(list_documents(settings)))
+        _finish(store, report, time.perf_counter(), documents=len(list_documents(settings)))
     return report.chunks_deleted
 
 

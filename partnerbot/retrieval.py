@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 
 from .errors import InputError, StoreError
 from .settings import Settings
-from .store import Store, index_text, open_store
+from .store import Store, index_text, open_store, store_key
 from .vocab import Vocab, load_vocab
 
 _TOKEN = re.compile(r"[a-z0-9à-ÿ]+")
@@ -105,6 +105,17 @@ class Retriever:
     # --- index ------------------------------------------------------------------------------------------
     def refresh(self, force: bool = False) -> _Index:
         """The current index, rebuilt first if the store changed since (or if forced)."""
+        try:
+            return self._refresh(force)
+        except Exception:
+            if open_store(self.settings) is self.store:
+                raise
+            return self._refresh(True)  # another thread re-opened the store under us: once more with it
+
+    def _refresh(self, force: bool) -> _Index:
+        store = open_store(self.settings)  # the same handle, unless another process has written since
+        if store is not self.store:
+            self.store, force = store, True
         generation = self.store.generation()
         if not force and generation == self._index.generation:
             return self._index
@@ -238,9 +249,9 @@ _retrievers_lock = threading.Lock()
 
 
 def get_retriever(settings: Settings) -> Retriever:
-    """One retriever per store per process."""
+    """One retriever per store per process (it follows the store when it is opened again)."""
     store = open_store(settings)
-    key = (id(store), str(settings.corpus_dir))
+    key = (store_key(settings), str(settings.corpus_dir))
     with _retrievers_lock:
         if key not in _retrievers:
             _retrievers[key] = Retriever(store, load_vocab(str(settings.corpus_dir)))

@@ -205,6 +205,7 @@ class Store:
     client: object
     collection: object
     embedder: Embedder
+    db_file: tuple | None = None  # embedded: (device, inode) of chroma.sqlite3 when opened; a rebuild makes a new one
 
     @property
     def location(self) -> str:
@@ -212,8 +213,8 @@ class Store:
 
     def current(self):
         """The collection as it is now. Server mode re-reads it on every call, so other processes' ingests are
-        seen and a collection re-created by `ingest --rebuild` elsewhere replaces our stale handle; embedded mode
-        (one process per store folder) uses the handle it has."""
+        seen and a collection re-created by `ingest --rebuild` elsewhere replaces our stale handle. Embedded
+        mode uses the handle it has; open_store() replaces the whole Store when another process wrote."""
         if not self.settings.chroma_host:
             return self.collection
         from chromadb.errors import NotFoundError
@@ -244,9 +245,29 @@ class Store:
                 return out
             offset += page
 
+    def changed_elsewhere(self) -> bool:
+        """Embedded: another process has written to the store since this handle was opened. Chroma's segments
+        in this process do not see such writes (a get() of a new chunk's vector fails with 'Error finding
+        id', and a write through them would build on a stale index), so the store must be opened again.
+        Server mode: always False, the server sees every write (current() re-reads the collection)."""
+        if self.settings.chroma_host:
+            return False
+        now = _db_file(self.settings)
+        if now is None:
+            return False  # deleted by a rebuild still under way: keep this handle until the new file exists
+        if now != self.db_file:
+            return True   # another process rebuilt the store: this handle still reads the deleted file
+        try:
+            fresh = self.client.get_collection(self.settings.collection,
+                                               embedding_function=ChromaEmbeddingFunction(self.embedder))
+        except Exception:
+            return True  # gone (a rebuild elsewhere) or unreadable: opening again says which, clearly
+        return (fresh.id != self.collection.id
+                or _generation(fresh.metadata) != _generation(self.collection.metadata))
+
     def generation(self) -> int:
         """Bumped by every ingest that changes the collection; retrieval rebuilds its BM25 index when it moves."""
-        return int((self.current().metadata or {}).get("generation", 0))
+        return _generation(self.current().metadata)
 
     def info(self) -> dict:
         collection = self.current()
@@ -267,6 +288,18 @@ class Store:
         meta["generation"] = int(meta.get("generation", 0)) + 1
         meta.update(extra)
         self.collection.modify(metadata=meta)
+
+
+def _db_file(settings: Settings) -> tuple | None:
+    try:
+        stat = (Path(settings.store) / "chroma.sqlite3").stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
+def _generation(metadata: dict | None) -> int:
+    return int((metadata or {}).get("generation", 0))
 
 
 def store_exists(settings: Settings) -> bool:
@@ -339,12 +372,18 @@ _stores: dict[tuple, Store] = {}
 
 
 def open_store(settings: Settings) -> Store:
-    """Open (and cache per process) the collection for these settings, with our embedding function."""
-    key = _key(settings)
+    """Open (and cache per process) the collection for these settings, with our embedding function. An
+    embedded store that another process has written to since is opened again (see Store.changed_elsewhere)."""
+    key = store_key(settings)
     with _lock:
         cached = _stores.get(key)
     if cached is not None:
-        return cached
+        if not cached.changed_elsewhere():
+            return cached
+        with _lock:
+            if _stores.get(key) is cached:  # another thread may have re-opened it already
+                del _stores[key]
+                _close(settings, cached.client)
     embedder = get_embedder(settings)
     client = _make_client(settings)
     ef = ChromaEmbeddingFunction(embedder)
@@ -368,7 +407,7 @@ def open_store(settings: Settings) -> Store:
                              "then try again (nothing was deleted).") from None
         raise StoreError(f"Cannot open collection '{settings.collection}' at {location(settings)} "
                          f"({type(exc).__name__}): check the server / folder, or rebuild with `partnerbot ingest --rebuild`.") from None
-    store = Store(settings, client, collection, embedder)
+    store = Store(settings, client, collection, embedder, None if settings.chroma_host else _db_file(settings))
     with _lock:
         _stores[key] = store
     return store
@@ -387,7 +426,8 @@ def disk_full(settings: Settings) -> bool:
         return False
 
 
-def _key(settings: Settings) -> tuple:
+def store_key(settings: Settings) -> tuple:
+    """What identifies one store: its folder, or its server and collection."""
     return (str(Path(settings.store).resolve()), settings.chroma_host, settings.chroma_port, settings.collection)
 
 
@@ -410,7 +450,7 @@ def _close(settings: Settings, client) -> None:
 def forget_store(settings: Settings) -> None:
     """Drop the cached handle (after a rebuild, or when a server went away)."""
     with _lock:
-        store = _stores.pop(_key(settings), None)
+        store = _stores.pop(store_key(settings), None)
     if store is not None:
         _close(settings, store.client)
 

@@ -364,6 +364,42 @@ def test_two_ingests_at_once_do_not_corrupt_the_store(fresh_settings, tmp_path):
     assert any(p.doc_path.endswith("alpha03.md") and "alpha3marker5" in p.text for p in hits)
 
 
+@pytest.mark.slow
+def test_a_running_process_sees_and_builds_on_what_other_processes_ingest(fresh_settings, tmp_path):
+    """A page (one long-lived process, embedded store) while a lecturer uses the CLI in another terminal: the
+    CLI's ingest, removal and rebuild are seen at the next question, and the page's own upload afterwards
+    builds on them instead of on its stale view."""
+    from partnerbot.retrieval import get_retriever
+
+    seeded = seed_store(fresh_settings, tmp_path)
+    store = Path(fresh_settings.store)
+    retriever = get_retriever(fresh_settings)
+    question = "Who chairs the Quindle steering board?"
+    assert all("Quindle" not in p.text for p in retriever.search(question, 3).passages)
+
+    cli_doc = tmp_path / "quindle.md"
+    cli_doc.write_text("# Quindle\n\nThe Quindle contractor chairs the steering board and holds the veto.\n")
+    proc = run_cli("ingest", str(cli_doc), store=store)
+    assert proc.returncode == 0 and "1 added" in proc.stdout, proc.stderr
+    top = retriever.search(question, 3).passages[0]                  # the same retriever, no restart
+    assert "Quindle contractor chairs" in top.text and top.similarity > 0.3  # found by BM25 and dense search
+
+    page_doc = tmp_path / "ostrava.md"                                 # an upload in the page process
+    page_doc.write_text("# Ostrava\n\nThe Ostrava supplier reports to the client's quarterly review.\n")
+    assert ingest_paths(fresh_settings, [page_doc]).added == 1
+    assert assert_consistent(fresh_settings, {str(cli_doc.resolve()): 1, str(page_doc.resolve()): 1}) == len(seeded) + 2
+
+    proc = run_cli("ingest", "--remove", str(cli_doc), store=store)
+    assert proc.returncode == 0, proc.stderr
+    assert all("Quindle" not in p.text for p in retriever.search(question, 3).passages)
+
+    proc = run_cli("ingest", "--rebuild", store=store)                # the folder is deleted and made again
+    assert proc.returncode == 0, proc.stderr
+    passages = retriever.search("Can a contractor be a strategic partner?", 5).passages
+    assert passages and all(p.doc_path.startswith("corpus/") for p in passages)
+    assert retriever.size == open_store(fresh_settings).collection.count() > len(seeded)
+
+
 def _mount(*args: str) -> None:
     proc = subprocess.run(["mount", *args], capture_output=True, text=True)
     if proc.returncode != 0:
