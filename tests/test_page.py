@@ -184,6 +184,29 @@ def test_uploaded_document_is_cited_escaped_and_removable(own_store, tmp_path):
 
 
 @pytest.mark.slow
+def test_a_document_the_cli_ingests_is_cited_by_the_running_page(own_store, tmp_path):
+    """The lecturer's page is up; a colleague runs `partnerbot ingest` in another terminal. The next question
+    on the page finds the new document, with no restart (embedded store, two processes)."""
+    import os
+    import subprocess
+
+    at = AppTest.from_file(APP, default_timeout=RUN)
+    at.run(timeout=FIRST_RUN)
+    ask(at, CRANE_QUESTION)
+    assert not [m for m in texts(at.chat_message[-1].markdown) if "your document" in m]
+
+    doc = tmp_path / "crane-notes.md"
+    doc.write_bytes(CRANE_DOC)
+    proc = subprocess.run([str(PROJECT_ROOT / ".venv" / "bin" / "partnerbot"), "ingest", str(doc)],
+                          capture_output=True, text=True, timeout=300, env=dict(os.environ))
+    assert proc.returncode == 0 and "1 added" in proc.stdout, proc.stderr
+    ask(at, CRANE_QUESTION)
+    cards = [m for m in texts(at.chat_message[-1].markdown) if ":red-badge[your document]" in m]
+    assert cards and "Harbour crane upkeep" in cards[0]
+    assert "Kranenbouw lubricates" in " ".join(texts(at.chat_message[-1].markdown))
+
+
+@pytest.mark.slow
 def test_unsupported_and_empty_uploads_show_clear_errors(own_store, tmp_path):
     from ingest import list_documents
 
