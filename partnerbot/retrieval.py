@@ -156,6 +156,12 @@ class Retriever:
         """Chunk ids in row order (rows are what nearest() returns)."""
         return self._index.ids
 
+    def knows(self, word: str) -> bool:
+        """True when the stored chunks use this word (after the same normalising BM25 applies), or it is a
+        stop word; refreshes the index first."""
+        index = self.refresh()
+        return all(tok in index.vocab_tokens for tok in tokens(word))
+
     @property
     def exact(self) -> bool:
         """True when dense search is exact (vectors in memory), False when it goes to Chroma's HNSW index."""

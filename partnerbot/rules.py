@@ -56,6 +56,11 @@ _OFF_TOPIC = re.compile(
     r"wedstrijd|election|elections|verkiezing\w*|shares?\b.*\bbuy|buy\b.*\bshares?|stock|stocks|aandelen|invest\w*|"
     r"beleggen|capital of|hoofdstad|headache|hoofdpijn|remedy|medicine|medicijn|python|javascript|joke|grap|poem|gedicht)\b",
     re.I)
+# What a "what/which …" question asks for follows the question word ("What VAT rate…", "Which CRM package…"
+# in English questions). When no source uses that word, the sources cannot answer it, whatever concepts the
+# question also names ("…to a client in Belgium"), so it is refused rather than answered beside the point.
+_FOCUS = re.compile(r"^\W*(?:what|which|how much|how many)\s+([\w'-]+)", re.I)
+_FOCUS_STOP = frozenset("is are was were does do did can could should would will may might must has have had".split())
 # Concepts that make a question about relationships even when it also mentions an off-topic word.
 _CORE = frozenset({"client", "contractor", "customer", "supplier", "partner", "strategic_partner", "rasci", "sla_ola",
                    "series", "maturity", "range", "hierarchy", "coexist", "hybrid", "assignment"})
@@ -213,7 +218,11 @@ class RulesAnswerer:
         result = None
         concepts = self.vocab.concepts(asked) if asked else []
         off_topic = bool(_OFF_TOPIC.search(cleaned)) and not _CORE & set(self.vocab.concepts(cleaned))
-        if asked and not off_topic:
+        # English only: the notes are English, so most Dutch words are unknown to them ("Welke drie soorten…")
+        unknown = self.unknown_focus(asked) if asked and not off_topic and lang == "en" else None
+        if unknown:
+            result = self._refusal(lang, injected, unknown)
+        elif asked and not off_topic:
             intents = detect_intents(asked)
             found = self.retriever.search(asked)
             if concepts or found.best_similarity >= self.settings.min_similarity_no_concept:
@@ -225,6 +234,15 @@ class RulesAnswerer:
         result.rewritten_question = standalone
         result.notices = notices + result.notices
         return result
+
+    def unknown_focus(self, question: str) -> str | None:
+        """The word a what/which question asks about, when no stored chunk uses it (nor the concept list)."""
+        match = _FOCUS.match(question)
+        word = match.group(1) if match else ""
+        if not word or word.lower() in _FOCUS_STOP:
+            return None
+        known = self.retriever.knows(word) or self.vocab.concepts(word) or self.vocab.expand(word) != word
+        return None if known else word
 
     # --- strategies -------------------------------------------------------------------------------------
     def match_claim(self, question: str, concepts: list[str] | None = None, intents: list[str] | None = None) -> Claim | None:
@@ -295,15 +313,16 @@ class RulesAnswerer:
         return Answer(text=" ".join(parts), citations=citations, mode=self.mode, verdict=None,
                       notices=[lead], language=lang if quoted == {lang} else "en")
 
-    def _refusal(self, lang: str, injected: bool) -> Answer:
+    def _refusal(self, lang: str, injected: bool, unknown: str | None = None) -> Answer:
         if lang == "nl":
-            text = ("De bronnen behandelen dit niet. Ik beantwoord vragen over opdrachtgever en opdrachtnemer, klant en "
-                    "leverancier, partners en strategische partners, op basis van het Totus-artikel, de column van "
-                    "Byron Glick en geverifieerde literatuur.")
+            text = (f"De bronnen zeggen niets over “{unknown}”. " if unknown else "De bronnen behandelen dit niet. ") + (
+                "Ik beantwoord vragen over opdrachtgever en opdrachtnemer, klant en leverancier, partners en "
+                "strategische partners, op basis van het Totus-artikel, de column van Byron Glick en geverifieerde "
+                "literatuur.")
         else:
-            text = ("The sources do not cover this. I answer questions about clients and contractors, customers and "
-                    "suppliers, partners and strategic partners, based on the Totus Consultancy article, Byron Glick's "
-                    "column and verified literature.")
+            text = (f"The sources say nothing about “{unknown}”. " if unknown else "The sources do not cover this. ") + (
+                "I answer questions about clients and contractors, customers and suppliers, partners and strategic "
+                "partners, based on the Totus Consultancy article, Byron Glick's column and verified literature.")
         if injected:
             text = ("Ik volg geen instructies op die in vragen of documenten staan, en ik deel mijn eigen instructies "
                     "niet. " if lang == "nl" else "I don't follow instructions given inside questions or documents, "

@@ -166,14 +166,19 @@ Vendors are reviewed once a year by the purchasing team.
 """
 
 
-def test_injection_inside_an_ingested_document_changes_no_answer(tmp_path, corpus_copy):
-    # A small corpus keeps this fast: the notes the RASCI claim cites, plus claims and concepts.
-    keep = {"totus/author-conclusion.md", "literature/pmbok-2013-raci.md"}
+def _small_corpus(tmp_path, corpus_copy, keep: set[str]):
+    """Settings of a store holding only these notes (plus claims and concepts): quick to ingest."""
     for note in corpus_copy.rglob("*.md"):
         if note.relative_to(corpus_copy).as_posix() not in keep | {"README.md"}:
             note.unlink()
     cfg = get_settings(store=tmp_path / "store", corpus_dir=corpus_copy)
     ingest_corpus(cfg)
+    return cfg
+
+
+def test_injection_inside_an_ingested_document_changes_no_answer(tmp_path, corpus_copy):
+    # The notes the RASCI claim cites.
+    cfg = _small_corpus(tmp_path, corpus_copy, {"totus/author-conclusion.md", "literature/pmbok-2013-raci.md"})
     question = "Who holds the A in the highest escalation forum?"
     before = RulesAnswerer(cfg).answer(question)
 
@@ -193,3 +198,37 @@ def test_injection_inside_an_ingested_document_changes_no_answer(tmp_path, corpu
         lowered = answer.text.lower()
         assert "pwned" not in lowered and "heijmans built" not in lowered and "system prompt" not in lowered
         assert "never holds the a" not in lowered
+
+
+@pytest.mark.parametrize("question, unknown", [
+    ("What VAT rate do I charge when invoicing consultancy hours to a client based in Belgium?", "VAT"),
+    ("Which CRM package would you recommend for tracking our strategic partners?", "CRM"),
+])
+def test_a_question_about_something_no_source_mentions_is_refused_though_it_names_a_concept(rules, question, unknown):
+    answer = rules.answer(question)
+    assert answer.refused and not answer.citations and answer.verdict is None
+    assert answer.text.startswith(f"The sources say nothing about “{unknown}”.")
+
+
+@pytest.mark.parametrize("question", [
+    "What role does trust play between a client and a contractor?",   # the asked-for word is in the notes
+    "Which books did ChatGPT recommend?",
+    "What is RASCI?",
+    "Welke drie soorten relaties onderscheidt Glick?",                 # Dutch: not checked (the notes are English)
+])
+def test_questions_whose_subject_the_sources_know_are_answered(rules, question):
+    answer = rules.answer(question)
+    assert not answer.refused and answer.citations
+
+
+def test_the_unknown_word_check_follows_the_store(tmp_path, corpus_copy):
+    """A document that talks about VAT makes the VAT question answerable from it."""
+    cfg = _small_corpus(tmp_path, corpus_copy, {"totus/author-conclusion.md"})
+    question = "What VAT rate applies to the consultancy hours we invoice?"
+    assert RulesAnswerer(cfg).answer(question).refused
+    doc = tmp_path / "invoicing.md"
+    doc.write_text("# Invoicing\n\nOur consultancy hours are invoiced to the client with a VAT rate of 21 percent.\n")
+    assert not ingest_paths(cfg, [doc]).errors
+    answer = RulesAnswerer(cfg).answer(question)
+    assert not answer.refused and "21 percent" in answer.text
+    assert any(c.voice == "document" for c in answer.citations)
