@@ -40,6 +40,8 @@ _INTENT_RX = {name: re.compile(rx, re.I) for name, rx in INTENTS.items()}
 # Instructions aimed at the assistant rather than questions about the sources (English and Dutch).
 _INJECTION = re.compile(
     r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|rules|prompts?|guidelines|constraints)\b|"
+    r"\b(ignore|disregard|forget|negeer|vergeet)\b.{0,20}\b(your|je|jouw|uw)\s+(notes|sources|documents|context|"
+    r"bronnen|notities|documenten)\b|"
     r"system ?prompt|systeemprompt|\b(your|je|jouw) (instructions|prompt|instructies|regels|prompt)\b|"
     r"\binstructions (were you|you were|have you been) given\b|\bwhat (instructions|rules) (were|have|do)\b|"
     r"\b(reveal|print|show|repeat|output|leak)\b.{0,30}\b(prompt|instructions|word for word|verbatim)\b|"
