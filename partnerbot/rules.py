@@ -61,8 +61,12 @@ _OFF_TOPIC = re.compile(
 # What a "what/which …" question asks for follows the question word ("What VAT rate…", "Which CRM package…"
 # in English questions). When no source uses that word, the sources cannot answer it, whatever concepts the
 # question also names ("…to a client in Belgium"), so it is refused rather than answered beside the point.
-_FOCUS = re.compile(r"^\W*(?:what|which|how much|how many)\s+([\w'-]+)", re.I)
-_FOCUS_STOP = frozenset("is are was were does do did can could should would will may might must has have had".split())
+_FOCUS = re.compile(r"^\W*(?:what|which|how much|how many)\s+([\w'-]+)(?:\s+([\w'-]+))?", re.I)
+_FOCUS_STOP = frozenset("is are was were does do did can could should would will may might must has have had else "
+                        "exactly really".split())
+# After these the word was a verb with its object or clause ("What drives a partnership?", "What happens when…").
+_AFTER_VERB = frozenset("""a an the this that these those who whom when where why how whether if it its his her their
+our my your to in on at for with from by of about between most more less all every each some any no""".split())
 # Concepts that make a question about relationships even when it also mentions an off-topic word.
 _CORE = frozenset({"client", "contractor", "customer", "supplier", "partner", "strategic_partner", "rasci", "sla_ola",
                    "series", "maturity", "range", "hierarchy", "coexist", "hybrid", "assignment"})
@@ -240,8 +244,8 @@ class RulesAnswerer:
     def unknown_focus(self, question: str) -> str | None:
         """The word a what/which question asks about, when no stored chunk uses it (nor the concept list)."""
         match = _FOCUS.match(question)
-        word = match.group(1) if match else ""
-        if not word or word.lower() in _FOCUS_STOP:
+        word, after = (match.group(1), (match.group(2) or "").lower()) if match else ("", "")
+        if not word or word.lower() in _FOCUS_STOP or after in _AFTER_VERB or word.lower().endswith("ed"):
             return None
         known = self.retriever.knows(word) or self.vocab.concepts(word) or self.vocab.expand(word) != word
         return None if known else word

@@ -215,6 +215,9 @@ def test_a_question_about_something_no_source_mentions_is_refused_though_it_name
     "Which books did ChatGPT recommend?",
     "What is RASCI?",
     "Welke drie soorten relaties onderscheidt Glick?",                 # Dutch: not checked (the notes are English)
+    "What happens when a contractor becomes a strategic partner?",     # a verb after "what", not a subject
+    "What drives a partnership?",
+    "What else did Glick say about partners?",
 ])
 def test_questions_whose_subject_the_sources_know_are_answered(rules, question):
     answer = rules.answer(question)
