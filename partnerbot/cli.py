@@ -1,4 +1,4 @@
-"""Command line: partnerbot ingest | search | ask | batch | eval | docs. Errors print one line, no traceback."""
+"""Command line: partnerbot ingest | search | ask | batch | eval | docs | classify. Errors print one line, no traceback."""
 
 from __future__ import annotations
 
@@ -227,6 +227,45 @@ def eval_(
         ensure_store(cfg)
     result = evaluate(cfg, path, docs or [], k, mode)
     typer.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json else comparison_table(result))
+
+
+@app.command()
+def classify(
+    description: Optional[str] = typer.Argument(None, help="A relationship described in a few sentences (English or Dutch)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON: stage, glick, roles, final_say, explanation, citations."),
+    file: Optional[Path] = typer.Option(None, "--file", help="Descriptions: .csv/.xlsx with a 'description' column (optional 'id'), .txt one per line, or .jsonl."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="With --file: output file (default: INPUT.placements.EXT next to the input)."),
+    fmt: Optional[str] = typer.Option(None, "--format", help="With --file: jsonl | csv | md | xlsx (default: from the output's extension)."),
+):
+    """Place a relationship on the Totus series and Glick's range, with roles, final say and cited reasons."""
+    cfg = settings()
+    if file is not None:
+        from .classify import run_classify
+
+        ensure_store(cfg)
+        report = run_classify(cfg, file, output, fmt, on_problem=err)
+        err(report.summary())
+        if report.interrupted:
+            raise typer.Exit(130)
+        if report.failed:
+            raise typer.Exit(1)
+        return
+    if description is None:
+        raise PartnerbotError("Describe a relationship, e.g. partnerbot classify \"We buy laptops once from a "
+                              "webshop\", or give --file FILE.")
+    from .explain import classifier
+
+    ensure_store(cfg)
+    record = classifier(cfg)(description)
+    if as_json:
+        typer.echo(json.dumps(record, ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"stage: {record['stage'] or 'not placed'} · glick: {record['glick'] or 'not placed'} · "
+               f"client: {record['roles']['client'] or '?'} · contractor: {record['roles']['contractor'] or '?'} · "
+               f"final say: {record['final_say']}")
+    typer.echo(record["explanation"])
+    for c in record["citations"]:
+        typer.echo(f"  [{c['marker']}] {c['title']} — {c['source_title']} ({c['author']}) [{c['voice']}]")
 
 
 def _print_answer(result) -> None:
