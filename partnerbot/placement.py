@@ -23,7 +23,7 @@ _SENTENCE = re.compile(r"[.;:!?\n,()]")
 _PARTY_STOP = {"for", "to", "with", "at", "on", "under", "in", "as", "since", "and", "who", "that", "which", "because",
                "from", "by", "of", "every", "each", "but", "voor", "met", "om", "aan", "bij", "als", "sinds", "en",
                "die", "dat", "omdat", "van", "door", "opdracht", "elke", "iedere", "maar", "te", "op", "so", "dus",
-               "also", "ook", "then", "dan", "while", "terwijl", "where", "waar", "it", "het"}
+               "also", "ook", "then", "dan", "while", "terwijl", "where", "waar", "it"}
 _ARTICLES = {"the", "a", "an", "de", "het", "een", "our", "their", "its", "onze", "ons", "hun"}
 _MAX_PARTY_WORDS = 4
 _PARTY_NAMES = {"en": {"us": "we", "other": "the other party"}, "nl": {"us": "wij", "other": "de andere partij"}}
@@ -45,6 +45,7 @@ class PlacementData:
     signals: dict[str, Signal]
     client_first: tuple[re.Pattern, ...]
     contractor_first: tuple[re.Pattern, ...]
+    final_verbs: tuple[re.Pattern, ...]
 
     def __getitem__(self, key: str):
         return self.raw[key]
@@ -87,7 +88,8 @@ def load_placement(corpus_dir: str) -> PlacementData:
             if missing:
                 raise InputError(f"{path}: question {q['id']} uses unknown signals {missing}: fix the file.")
     roles = raw["roles_text"]
-    return PlacementData(raw, signals, _verbs(roles["client_first"]), _verbs(roles["contractor_first"]))
+    return PlacementData(raw, signals, _verbs(roles["client_first"]), _verbs(roles["contractor_first"]),
+                         _verbs(roles["final_verbs"]))
 
 
 def _verbs(verbs) -> tuple[re.Pattern, ...]:
@@ -156,13 +158,28 @@ def text_roles(data: PlacementData, text: str) -> dict:
     return {"client": None, "contractor": None}
 
 
+def text_final_say(data: PlacementData, text: str, roles: dict) -> str | None:
+    """'X has the final say' where X is the client or the contractor found in the text (by its last word)."""
+    for pattern in data.final_verbs:
+        for match in pattern.finditer(text):
+            who = _party(text[:match.start()], backwards=True)
+            if not who:
+                continue
+            head = who.split()[-1].lower()
+            for role in ("client", "contractor"):
+                if roles.get(role) and roles[role].split()[-1].lower() == head:
+                    return role
+    return None
+
+
 def _party(text: str, backwards: bool) -> str | None:
     """The noun phrase next to a role verb: at most four words, stopping at a clause boundary or linking word."""
     parts = _SENTENCE.split(text)
     words = (parts[-1] if backwards else parts[0]).split()
     picked: list[str] = []
     for word in (reversed(words) if backwards else words):
-        if word.lower() in _PARTY_STOP or len(picked) == _MAX_PARTY_WORDS:
+        stop = word.lower() in _PARTY_STOP and not (word.isupper() and len(word) > 1)  # "IT" is not "it"
+        if stop or len(picked) == _MAX_PARTY_WORDS:
             break
         picked.append(word)
     if backwards:
@@ -176,7 +193,8 @@ def _party(text: str, backwards: bool) -> str | None:
 
 # --- placing -------------------------------------------------------------------------------------------------
 
-def place(data: PlacementData, signals: list[str], roles: dict | None = None, language: str = "en") -> Placement:
+def place(data: PlacementData, signals: list[str], roles: dict | None = None, language: str = "en",
+          final_say: str | None = None) -> Placement:
     """Score the signals into a stage, a Glick type and a final say; open dimensions get questions to settle."""
     stage_scores = {s: 0.0 for s in STAGES}
     glick_scores = {g: 0.0 for g in GLICK}
@@ -189,7 +207,8 @@ def place(data: PlacementData, signals: list[str], roles: dict | None = None, la
             glick_scores[glick] += weight
         if signal.final_say:
             finals.append(signal.final_say)
-    final_say = finals[0] if len(set(finals)) == 1 else ("shared" if "shared" in finals else "unknown")
+    if final_say is None:
+        final_say = finals[0] if len(set(finals)) == 1 else ("shared" if "shared" in finals else "unknown")
     roles = roles or {"client": None, "contractor": None}
     result = Placement(stage=_stage(data, stage_scores), glick=_best(glick_scores, data["min_glick_evidence"]),
                        roles=roles, final_say=final_say, signals=list(signals), stage_scores=stage_scores,
@@ -218,7 +237,8 @@ def _best(scores: dict, minimum: float) -> str | None:
 
 def classify_text(data: PlacementData, text: str, language: str = "en") -> Placement:
     text = " ".join(str(text).split())
-    return place(data, text_signals(data, text), text_roles(data, text), language)
+    roles = text_roles(data, text)
+    return place(data, text_signals(data, text), roles, language, text_final_say(data, text, roles))
 
 
 def classify_answers(data: PlacementData, answers: dict[str, str], language: str = "en") -> Placement:
