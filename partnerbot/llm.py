@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 from urllib.parse import urlsplit
 
-from .answer import Answer, Citation, History, history_turns
+from .result import Answer, Citation, History, history_turns
 from .citations import SupportChecker
 from .errors import ConfigError, InputError, LLMError
 from .retrieval import Passage, get_retriever, tokens, validate_question

