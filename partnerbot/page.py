@@ -175,6 +175,9 @@ def render() -> None:
 
         info = open_store(settings).info()
         st.caption(f"Answers by the {esc(mode_label(settings))} · corpus: {esc(corpus_label(info))}")
+    from .explore import explore_page
+
+    st.page_link(explore_page(), label="Relationship explorer: the articles as pictures; place your own relationship")
     if answerer is None:
         return
 
