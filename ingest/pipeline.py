@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from partnerbot.errors import InputError, PartnerbotError, StoreError
+from partnerbot.lang import detect
 from partnerbot.settings import Settings
 from partnerbot.store import (Store, disk_full, forget_store, index_text, is_connection_error, open_store,
                               server_error, write_lock)
@@ -83,6 +84,10 @@ def _note_meta(path: Path, rel: str, loaded: LoadedDoc) -> dict:
         raise InputError(f"corpus/{rel}: front matter lacks {', '.join(missing)}; add them (see corpus/README.md).")
     if meta["voice"] not in VOICES:
         raise InputError(f"corpus/{rel}: voice '{meta['voice']}' is not one of {', '.join(VOICES[:-1])}.")
+    overrides = meta.get("section_voices") or {}
+    if not isinstance(overrides, dict) or any(v not in VOICES for v in overrides.values()):
+        raise InputError(f"corpus/{rel}: section_voices must map heading beginnings to one of "
+                         f"{', '.join(VOICES[:-1])}.")
     meta["doc_id"] = rel[:-3] if rel.endswith(".md") else rel
     return meta
 
@@ -93,18 +98,22 @@ def _user_meta(path: Path, loaded: LoadedDoc) -> dict:
                                        if line.startswith("# ")), "") or path.stem
     meta.update(title=str(title)[:200], source_title=meta.get("source_title") or path.name,
                 author=meta.get("author") or "your document", voice="document",
-                doc_id=f"user/{path.name}")
+                doc_id=f"user/{path.name}", language=meta.get("language") or detect(loaded.text))
     return meta
 
 
 def _chunks(doc: _Doc, settings: Settings) -> tuple[list[str], list[str], list[dict]]:
     pieces = split(doc.loaded.text, doc.loaded.markdown, settings.chunk_size, settings.chunk_overlap)
     digest = doc.digest
+    base = {k: v for k, v in doc.meta.items() if k != "section_voices"}
+    # A section in another voice than its note: e.g. our check of a quoted chatbot answer, inside that answer's note
+    overrides = doc.meta.get("section_voices") or {}
     ids, texts, metas = [], [], []
     for index, (section, text) in enumerate(pieces):
         ids.append(_chunk_id(doc.path, digest, index))
         texts.append(text)
-        metas.append(_clean_meta({**doc.meta, "doc_path": doc.path, "kind": doc.kind, "section": section,
+        voice = next((v for prefix, v in overrides.items() if section.startswith(prefix)), base.get("voice"))
+        metas.append(_clean_meta({**base, "voice": voice, "doc_path": doc.path, "kind": doc.kind, "section": section,
                                   "doc_hash": digest, "chunk_index": index, "n_chunks": len(pieces)}))
     return ids, texts, metas
 

@@ -151,11 +151,12 @@ def score_retrieval(search: Callable[[str], list], items: list[EvalItem], k: int
 
     nDCG@10 counts each expected source once: the first passage of a source gains 1, repeats gain 0, and the
     ideal ranking puts min(#sources, 10) distinct sources on top."""
-    hits, rr, ndcg, misses = 0, 0.0, 0.0, []
+    hits, top1, rr, ndcg, misses = 0, 0, 0.0, 0.0, []
     scored = [i for i in items if i.kind != "out_of_scope" and i.expected_sources]
     for item in scored:
         docs = [_doc_of(p) for p in search(item.question)]
         first = next((rank for rank, doc in enumerate(docs, 1) if source_matches(doc, item.expected_sources)), None)
+        top1 += first == 1
         if first is not None and first <= k:
             hits += 1
         else:
@@ -170,7 +171,8 @@ def score_retrieval(search: Callable[[str], list], items: list[EvalItem], k: int
         ideal = sum(1.0 / math.log2(r + 1) for r in range(1, min(len(item.expected_sources), 10) + 1))
         ndcg += dcg / ideal
     n = len(scored)
-    return {"hit_at_k": round(hits / n, 4) if n else 0.0, "mrr": round(rr / n, 4) if n else 0.0,
+    return {"hit_at_1": round(top1 / n, 4) if n else 0.0,
+            "hit_at_k": round(hits / n, 4) if n else 0.0, "mrr": round(rr / n, 4) if n else 0.0,
             "ndcg_at_10": round(ndcg / n, 4) if n else 0.0, "k": k, "n": n, "misses": misses}
 
 
@@ -225,3 +227,30 @@ def score_answers(answer: Callable[[str, list], "object"], items: list[EvalItem]
     n = len(items)
     passed = n - len(failures)
     return {"score": round(passed / n, 4) if n else 0.0, "n": n, "passed": passed, "failures": failures}
+
+
+# --- bilingual retrieval ------------------------------------------------------------------------------------
+
+BILINGUAL_DIR = DEFAULT_EVAL_DIR / "bilingual"
+DIRECTIONS = ("en->en", "nl->en", "nl->nl", "en->nl")
+
+
+def load_bilingual(folder: Path = BILINGUAL_DIR) -> dict[str, list[EvalItem]]:
+    """tests/evals/bilingual/questions.yaml grouped by direction (question language -> target language)."""
+    path = folder / "questions.yaml"
+    raw = _raw_items(path)
+    items = {d: [] for d in DIRECTIONS}
+    for n, row in enumerate(raw, 1):
+        direction = row.get("direction") if isinstance(row, dict) else None
+        if direction not in items:
+            raise InputError(f"{path.name}#{n}: direction must be one of {', '.join(DIRECTIONS)}.")
+        item = _item(row, f"{path.name}#{n}")
+        # an uploaded document's chunks carry doc_id "user/NAME.md", which _doc_of reads as "user/NAME"
+        item.expected_sources = [s[:-3] if s.endswith(".md") else s for s in item.expected_sources]
+        items[direction].append(item)
+    return items
+
+
+def score_bilingual(search: Callable[[str], list], groups: dict[str, list[EvalItem]], k: int = 5) -> dict:
+    """score_retrieval per direction."""
+    return {direction: score_retrieval(search, items, k) for direction, items in groups.items()}

@@ -20,10 +20,11 @@ from typing import Callable, Iterator
 from urllib.parse import urlsplit
 
 from .result import Answer, Citation, History, history_turns
-from .citations import SupportChecker
+from .citations import Source, SupportChecker
 from .errors import ConfigError, InputError, LLMError
 from .retrieval import Passage, get_retriever, tokens, validate_question
 from .settings import Settings
+from .support import Judge
 
 PROMPTS = ("system", "answer", "rewrite")
 PLACEHOLDER_KEY = "not-needed"   # OpenAI-compatible servers without auth still expect some bearer token
@@ -363,8 +364,8 @@ class LLMAnswerer:
             yield message_text(self.chat.invoke(messages, timeout=timeout).content)
 
     def _similarity(self) -> Callable[[str, str], float]:
-        """Cosine of normalised MiniLM embeddings, each text embedded once and only when the check needs it
-        (most sentences pass or fail on words alone)."""
+        """Cosine of the store's (normalised) embeddings, each text embedded once and only when the check needs
+        it (many sentences pass or fail on words and anchors alone)."""
         from .store import get_embedder
 
         embedder = get_embedder(self.settings)
@@ -379,12 +380,19 @@ class LLMAnswerer:
 
     def _verified(self, question: str, text: str, passages: list[Passage], rewritten: str | None) -> Answer:
         s = self.settings
-        checker = SupportChecker(tokens, s.support_threshold, s.support_cosine, self._similarity(), self.guard.leaks)
-        result = checker.verify(text, {n: p.text for n, p in enumerate(passages, 1)})
+        language = self.retriever.vocab.language(question)
+        judge = Judge(s, self.retriever.vocab, self._similarity(), language)
+        checker = SupportChecker(tokens, s.support_threshold, s.support_cosine, forbidden=self.guard.leaks,
+                                 judge=judge, language=language)
+        result = checker.verify(text, {n: Source(p.text, p.voice, p.language) for n, p in enumerate(passages, 1)})
         dropped = result.dropped
-        if not result.text:
+        if not result.sources:  # a verdict or caveat alone is no answer
             raise LLMError(f"none of the model's {len(result.checks)} sentences was supported by a passage it cited")
         notices = []
+        attributed = sum(bool(c.attributed) for c in result.checks if c.kept)
+        if attributed:
+            notices.append(f"Added whose claim it is to {attributed} sentence{'s' * (attributed > 1)} of the model's "
+                           "answer that stated a quoted chatbot answer as fact.")
         if dropped:
             reasons = Counter(c.reason for c in dropped)
             detail = "; ".join(f"{n} {reason}" for reason, n in reasons.items())
@@ -392,7 +400,7 @@ class LLMAnswerer:
                            f"({detail}).")
         citations = [Citation.from_passage(new, passages[old - 1]) for new, old in enumerate(result.sources, 1)]
         return Answer(text=result.text, citations=citations, mode=self.mode, rewritten_question=rewritten,
-                      notices=notices, language=self.retriever.vocab.language(question),
+                      notices=notices, language=language,
                       dropped=[self._shown(c.sentence.text) for c in dropped])
 
     def _shown(self, sentence: str) -> str:

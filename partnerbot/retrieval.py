@@ -6,35 +6,14 @@ different order after a restart; exact search finds every chunk and ranks the sa
 
 from __future__ import annotations
 
-import re
 import threading
 from dataclasses import asdict, dataclass, field
 
 from .errors import InputError, StoreError
+from .lang import detect, dutch_tokens, index_tokens, tokens  # noqa: F401 (tokens: re-exported)
 from .settings import Settings
 from .store import Store, index_text, open_store, store_key
 from .vocab import Vocab, load_vocab
-
-_TOKEN = re.compile(r"[a-z0-9à-ÿ]+")
-_STOP = frozenset("""a an the and or of to in on for with by at from as is are was were be been being it its this that these
-those there their them they he she his her we our you your i me my not no do does did can could would should may might
-will shall so if then than but into about over under also just only very more most such what which who whom whose why how
-when where while up out yes has have had
-de het een van en zijn kan wat wie hoe met voor tussen dat die dit deze er ook als bij naar om op te tot uit of
-niet wel nog dan maar heeft hebben wordt worden mag moet je jij ik we wij zij hun hem haar""".split())
-
-
-def tokens(text: str) -> list[str]:
-    """Lower-case word tokens without stop words, with a light plural strip (partners → partner)."""
-    out = []
-    for tok in _TOKEN.findall(text.lower()):
-        if tok in _STOP:
-            continue
-        if len(tok) > 4 and tok.endswith("s") and not tok.endswith("ss"):
-            tok = tok[:-1]
-        out.append(tok)
-    return out
-
 
 PASSAGE_FIELDS = ("rank", "score", "chunk_id", "doc_path", "title", "source_title", "author", "voice", "text")
 
@@ -89,6 +68,7 @@ class _Index:
     bm25: object = None
     vectors: object = None  # unit rows aligned with ids (numpy); None above exact_search_max: HNSW then
     vocab_tokens: frozenset[str] = frozenset()
+    languages: tuple[str, ...] = ()   # 'en' | 'nl' per row: which tokens BM25 indexed it with
 
 
 class Retriever:
@@ -132,7 +112,9 @@ class Retriever:
             if exact and ids:
                 vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(ids), -1)
                 vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-            corpus_tokens = [tokens(index_text(m, t)) or ["_empty_"] for m, t in zip(metas, texts)]
+            languages = tuple(m.get("language") or detect(t) for m, t in zip(metas, texts))
+            corpus_tokens = [index_tokens(index_text(m, t), lang) or ["_empty_"]
+                             for m, t, lang in zip(metas, texts, languages)]
             bm25 = None
             if ids:
                 bm25 = bm25s.BM25()
@@ -144,7 +126,7 @@ class Retriever:
                 rows.sort(key=lambda i: metas[i].get("chunk_index", 0))
             self._index = _Index(generation, tuple(ids), tuple(texts), tuple(metas),
                                  {cid: i for i, cid in enumerate(ids)}, by_doc, bm25, vectors,
-                                 frozenset(tok for toks in corpus_tokens for tok in toks))
+                                 frozenset(tok for toks in corpus_tokens for tok in toks), languages)
             return self._index
 
     @property
@@ -168,10 +150,10 @@ class Retriever:
         return self._index.vectors is not None
 
     # --- search -----------------------------------------------------------------------------------------
-    def _bm25_ranks(self, index: _Index, query: str, n: int) -> list[tuple[int, float]]:
+    def _bm25_ranks(self, index: _Index, toks: list[str], n: int) -> list[tuple[int, float]]:
         if index.bm25 is None:
             return []
-        toks = [t for t in tokens(query) if t in index.vocab_tokens]
+        toks = [t for t in toks if t in index.vocab_tokens]
         if not toks:
             return []
         docs, scores = index.bm25.retrieve([toks], k=min(n, len(index.ids)), show_progress=False, n_threads=1)
@@ -208,20 +190,33 @@ class Retriever:
         query = validate_question(query, self.settings)
         index = self.refresh()
         k = k or self.settings.top_k
-        expanded = self.vocab.expand(query)        # original words + English renderings, for BM25
-        translated = self.vocab.translate(query)   # English in place, for the English embedding model
+        language = self.vocab.language(query)
+        expanded = self.vocab.expand(query)        # original words + English renderings of Dutch terms, for BM25
         n = max(self.settings.candidates, k)
-        dense = self._dense_ranks(index, translated, n)
-        lexical = self._bm25_ranks(index, expanded, n)
-        fused: dict[int, float] = {}
-        for ranking in (dense, lexical):
-            for rank, (row, _score) in enumerate(ranking):
-                fused[row] = fused.get(row, 0.0) + 1.0 / (self.settings.rrf_k + rank + 1)
+        # an English-only model gets Dutch questions translated through the concept map first
+        multilingual = getattr(self.store.embedder, "multilingual", False)
+        dense = self._dense_ranks(index, query if multilingual else self.vocab.translate(query), n)
+        lexical = self._bm25_ranks(index, tokens(expanded) + (dutch_tokens(query) if language == "nl" else []), n)
+        fused = self._fuse(index, dense, lexical, {language, "en"} if multilingual else None)
         similarity = dict(dense)
         order = sorted(fused, key=lambda r: (-fused[r], index.ids[r]))[:k]
         passages = [_passage(index, row, rank, fused[row], similarity.get(row, 0.0))
                     for rank, row in enumerate(order, 1)]
         return SearchResult(query, expanded, passages)
+
+    def _fuse(self, index: _Index, dense: list, lexical: list, bm25_languages: set[str] | None) -> dict[int, float]:
+        """Reciprocal rank fusion, averaged over the retrievers that can judge each chunk. Words only meet
+        words of the same language, so BM25 cannot judge a Dutch chunk for an English question (whose words it
+        never shares); with a plain sum that chunk would lose to every English chunk BM25 also liked, however
+        well the multilingual dense side ranked it. None: every retriever judges every chunk (plain RRF)."""
+        k = self.settings.rrf_k
+        votes: dict[int, float] = {}
+        for ranking in (dense, lexical):
+            for rank, (row, _score) in enumerate(ranking):
+                votes[row] = votes.get(row, 0.0) + 1.0 / (k + rank + 1)
+        if bm25_languages is None or index.bm25 is None:
+            return votes
+        return {row: vote / (1 + (index.languages[row] in bm25_languages)) for row, vote in votes.items()}
 
     def note_passages(self, doc_id: str) -> list[Passage]:
         """All chunks of one note (by id such as 'totus/author-conclusion'), in document order."""

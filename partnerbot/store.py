@@ -7,13 +7,14 @@ import fcntl
 import hashlib
 import os
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 from .embed import (  # noqa: F401  (model_dir, verify_weights, Embedder, get_embedder: re-exported)
-    ChromaEmbeddingFunction, Embedder, _lock, get_embedder, model_dir, verify_weights,
+    ChromaEmbeddingFunction, Embedder, _lock, get_embedder, model_dir, model_id, verify_weights,
 )
 from .errors import StoreError, describe
 from .settings import Settings
@@ -24,6 +25,9 @@ SCHEMA_VERSION = 1
 # near-duplicates (templated documents): no query returns them. bench/reach.py: 40 of 25,280 such chunks
 # with the default, 2 with this. Fixed at creation; `partnerbot ingest --rebuild` gives an older store this.
 HNSW = {"hnsw:space": "cosine", "hnsw:M": 32, "hnsw:construction_ef": 200}
+# Stores from before the model was recorded were all made by MiniLM.
+LEGACY_MODEL = "minilm:53aa51172d14"
+_REEMBED_SUFFIX = "-reembed"
 
 
 # --- chroma ---------------------------------------------------------------------------------------------
@@ -229,14 +233,17 @@ def open_store(settings: Settings) -> Store:
     client = _make_client(settings)
     ef = ChromaEmbeddingFunction(embedder)
     try:
+        _finish_reembed(settings, client, ef)
         collection = client.get_or_create_collection(
             settings.collection, embedding_function=ef,
-            metadata={**HNSW, "schema": SCHEMA_VERSION, "generation": 0})
+            metadata={**HNSW, "schema": SCHEMA_VERSION, "generation": 0, "embed_model": model_id(settings)})
         schema = int((collection.metadata or {}).get("schema", 0))
         if schema != SCHEMA_VERSION:
             raise StoreError(f"The store at {location(settings)} was made by another partnerbot version "
                              f"(schema {schema}, need {SCHEMA_VERSION}): run `partnerbot ingest --rebuild`.")
         collection.count()  # a first read applies Chroma's write log; fails here (clearly) on a full disk
+        if (collection.metadata or {}).get("embed_model", LEGACY_MODEL) != model_id(settings):
+            collection = _reembed(settings, client, collection, ef)
     except Exception as exc:
         _close(settings, client)
         if isinstance(exc, StoreError):
@@ -252,6 +259,53 @@ def open_store(settings: Settings) -> Store:
     with _lock:
         _stores[key] = store
     return store
+
+
+def _reembed(settings: Settings, client, collection, ef):
+    """The store's vectors were made by another model: embed every chunk again with this one, into a new
+    collection that replaces the old one (vectors of two models are never mixed; their sizes differ too).
+    Said on one line. A crash part-way leaves the old collection in place (or the finished copy, which
+    _finish_reembed renames), so the next open simply does it again."""
+    with write_lock(settings):
+        collection = client.get_collection(settings.collection, embedding_function=ef)
+        old = dict(collection.metadata or {})
+        recorded, wanted = old.get("embed_model", LEGACY_MODEL), model_id(settings)
+        if recorded == wanted:
+            return collection  # another process did it while we waited for the lock
+        got = {"ids": [], "documents": [], "metadatas": []}
+        for offset in range(0, collection.count(), 5000):
+            page = collection.get(include=["documents", "metadatas"], limit=5000, offset=offset)
+            for key in got:
+                got[key].extend(page[key])
+        print(f"partnerbot: the store at {location(settings)} was embedded with {recorded}; re-embedding its "
+              f"{len(got['ids'])} chunks with {wanted} (once).", file=sys.stderr)
+        copy_name = settings.collection + _REEMBED_SUFFIX
+        with contextlib.suppress(Exception):
+            client.delete_collection(copy_name)  # a copy left by an interrupted run
+        meta = {k: v for k, v in old.items() if not k.startswith("hnsw:")}
+        meta.update(HNSW, embed_model=wanted, generation=int(old.get("generation", 0)) + 1)
+        copy = client.create_collection(copy_name, embedding_function=ef, metadata=meta)
+        for start in range(0, len(got["ids"]), 128):
+            ids, docs, metas = (got[k][start:start + 128] for k in ("ids", "documents", "metadatas"))
+            vectors = ef([index_text(m, t) for m, t in zip(metas, docs)])
+            copy.add(ids=ids, documents=docs, metadatas=metas, embeddings=vectors)
+        client.delete_collection(settings.collection)
+        copy.modify(name=settings.collection)
+        return client.get_collection(settings.collection, embedding_function=ef)
+
+
+def _finish_reembed(settings: Settings, client, ef) -> None:
+    """After a crash between deleting the old collection and renaming the re-embedded copy: rename it."""
+    from chromadb.errors import NotFoundError
+
+    try:
+        client.get_collection(settings.collection, embedding_function=ef)
+        return
+    except NotFoundError:
+        pass
+    with contextlib.suppress(NotFoundError):
+        client.get_collection(settings.collection + _REEMBED_SUFFIX, embedding_function=ef).modify(
+            name=settings.collection)
 
 
 _FULL_BYTES = 16 << 20  # less free space than this after a failed write: call it a full disk

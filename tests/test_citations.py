@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from partnerbot.citations import SupportChecker, split_sentences
+from partnerbot.citations import Source, SupportChecker, split_sentences
 from partnerbot.retrieval import tokens
 from partnerbot.settings import PROJECT_ROOT, get_settings
 
@@ -40,9 +40,17 @@ def test_markers_belong_to_their_sentence_before_or_after_the_full_stop():
 
 def test_abbreviations_and_lines():
     sentences = split_sentences("Partners share risks, e.g. Joint ventures do [3].\n\n- A bullet without a stop [2]\nLast one [1].")
-    assert [s.text for s in sentences] == ["Partners share risks, e.g. Joint ventures do.", "- A bullet without a stop",
+    assert [s.text for s in sentences] == ["Partners share risks, e.g. Joint ventures do.", "A bullet without a stop",
                                            "Last one."]
+    assert [s.prefix for s in sentences] == ["", "- ", ""]
     assert [s.new_line for s in sentences] == ["", "\n\n", "\n"]
+
+
+def test_a_numbered_item_is_one_sentence_with_its_number():
+    sentences = split_sentences("The stages are:\n1. **Supplier–customer**: single transactions [2].\n2. Partnership: shared risks [3].")
+    assert [(s.prefix, s.text, s.markers) for s in sentences] == [
+        ("", "The stages are:", []), ("1. ", "**Supplier–customer**: single transactions.", [2]),
+        ("2. ", "Partnership: shared risks.", [3])]
 
 
 def test_supported_sentences_are_kept_and_renumbered_by_first_use():
@@ -114,3 +122,56 @@ def test_default_thresholds_separate_supported_from_invented_sentences(corpus_se
         assert check.supports(sentence, passage), sentence
     for sentence, passage in invented.items():
         assert not check.supports(sentence, passage), sentence
+
+
+# --- what careful models write around cited sentences ------------------------------------------------------
+
+def test_a_bare_verdict_stays_as_the_lead_of_the_supported_sentence_after_it():
+    text = "No. The contractor carries out the assignment for payment [2]."
+    assert checker().verify(text, PASSAGES).text == "No. The contractor carries out the assignment for payment. [1]"
+    dutch = checker().verify("Nee. The contractor carries out the assignment for payment [2].", PASSAGES)
+    assert dutch.text.startswith("Nee. The contractor")
+    # a verdict with nothing supported after it is a claim of its own: it goes
+    alone = checker().verify("Yes, but not automatically. Partners always sign ten-year contracts [3].", PASSAGES)
+    assert alone.text == "" and len(alone.dropped) == 2
+
+
+def test_a_list_keeps_its_numbers_and_its_lead_in():
+    text = ("The client and the contractor have different roles:\n"
+            "1. The client sets the objectives [1].\n2. The contractor carries out the assignment [2].\n"
+            "3. Partners always sign ten-year contracts [3].")
+    result = checker().verify(text, PASSAGES)
+    assert result.text == ("The client and the contractor have different roles:\n1. The client sets the objectives. [1]\n"
+                           "2. The contractor carries out the assignment. [2]")
+
+
+def test_a_lead_in_that_adds_a_claim_of_its_own_is_dropped():
+    text = "Lawyers disagree strongly about this:\n1. The client sets the objectives [1]."
+    assert checker().verify(text, PASSAGES).text == "1. The client sets the objectives. [1]"
+
+
+BOTS = {1: Source("Bing (attributed) claimed that a client and a contractor can be strategic partners when they "
+                  "share a long-term vision.", voice="bing"),
+        2: Source("The author concludes that client and contractor are a separate dimension.", voice="author")}
+
+
+def test_a_closing_caveat_about_cited_chatbot_answers_stays():
+    text = ("Bing claimed that a client and a contractor can be strategic partners [1]. "
+            "Note that this is a quoted chatbot answer, not established fact.")
+    assert checker().verify(text, BOTS).text.endswith("[1] Note that this is a quoted chatbot answer, not established fact.")
+    # without a chatbot passage cited, or with a claim inside, it is just an uncited sentence
+    assert "Note" not in checker().verify("The author concludes that client and contractor are a separate dimension [2]. "
+                                          "Note that this is a quoted chatbot answer, not established fact.", BOTS).text
+    assert "cheaper" not in checker().verify("Bing claimed that a client and a contractor can be strategic partners [1]. "
+                                             "Note that Bing is cheaper than ChatGPT.", BOTS).text
+
+
+def test_a_chatbot_claim_stated_as_fact_gets_its_attribution():
+    text = "A client and a contractor can be strategic partners when they share a long-term vision [1]."
+    assert checker().verify(text, BOTS).text == ("Bing answered that a client and a contractor can be strategic "
+                                                 "partners when they share a long-term vision. [1]")
+    attributed = "Bing claimed that a client and a contractor can be strategic partners [1]."
+    assert checker().verify(attributed, BOTS).text == "Bing claimed that a client and a contractor can be strategic partners. [1]"
+    dutch = SupportChecker(tokens, 0.6, 0.75, judge=lambda s, src: True, language="nl")
+    assert dutch.verify("Een opdrachtnemer kan strategisch partner zijn [1].", BOTS).text == (
+        "Bing antwoordde: Een opdrachtnemer kan strategisch partner zijn. [1]")

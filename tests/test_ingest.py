@@ -120,10 +120,10 @@ def test_corrupt_pdf_is_a_clear_error(tmp_path):
 
 
 def test_weights_hash_mismatch_refuses(tmp_path):
-    cfg = get_settings(store=tmp_path / "s", embed_sha256="0" * 64)
+    cfg = get_settings(store=tmp_path / "s", embed_model="minilm", embed_sha256="0" * 64)
     with pytest.raises(ModelError, match="hash mismatch.*reinstall"):
         verify_weights(cfg)
-    assert verify_weights(get_settings(store=tmp_path / "s")).name == "model"
+    assert verify_weights(get_settings(store=tmp_path / "s", embed_model="minilm")).name == "model"
 
 
 def test_store_dir_not_writable_is_a_clear_error(tmp_path):

@@ -195,7 +195,7 @@ def test_prompt_leak_never_reaches_the_user(llm, fake):
     fake.add(Reply(leak), Reply(lambda r: cited((1, "[1]"))(r) + "\n" + leak(r)), Reply(leak))
     result = llm.answer(question)                 # only leaked sentences: nothing survives verification
     system = fake.requests[0].content_of("system")
-    assert result.mode == "rules-fallback"
+    assert result.mode == "rules-fallback", (result.text, result.dropped)
     mixed = llm.answer(question)                  # one faithful sentence, then the leak
     assert mixed.mode == "llm" and mixed.text.count("[1]") == 1
     assert any(d.startswith("[withheld") for d in mixed.dropped)
