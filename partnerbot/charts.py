@@ -39,8 +39,9 @@ WORDS = {
 Lookup = Callable[[str], Passage]
 
 
-def _wrap(text: str, width: int) -> list[str]:
-    return textwrap.wrap(text, width) or [""]
+def _wrap(text: str, width: int) -> str:
+    """Lines joined by newlines (marks use lineBreak="\\n"; a list would not survive Streamlit's Arrow data)."""
+    return "\n".join(textwrap.wrap(text, width, break_long_words=False))
 
 
 def _cited(lookup: Lookup, key: str) -> dict:
@@ -73,7 +74,7 @@ def glick_chart(data: PlacementData, lang: str, lookup: Lookup, placement: Place
                                   legend=None), tooltip=TOOLTIP).transform_calculate(y="0").add_params(_pick())
     names = base.mark_text(fontSize=17, fontWeight="bold", dy=-30).encode(
         x=x, y=y, text="label:N", tooltip=TOOLTIP).transform_calculate(y="0")
-    defined = base.mark_text(fontSize=12, baseline="top", lineHeight=15).encode(
+    defined = base.mark_text(fontSize=12, baseline="top", lineHeight=15, lineBreak="\n").encode(
         x=x, y=y, text="lines:N", tooltip=TOOLTIP).transform_calculate(y="-0.55")
     layers = [line, dots, names, defined]
     if placement is not None and placement.glick:
@@ -97,7 +98,7 @@ def _you(data, lang, rows, chosen, x, y, level) -> alt.Chart:
 def series_chart(data: PlacementData, lang: str, lookup: Lookup, placement: Placement | None = None) -> alt.LayerChart:
     """The four stages left to right, each with what characterises it."""
     rows = [{"n": s["number"], "id": s["id"], "label": f"{s['number']}. {s['label'][lang]}",
-             "lines": _wrap(s["short"][lang], 24), "x0": s["number"] - 0.47, "x1": s["number"] + 0.47,
+             "title": _wrap(f"{s['number']}. {s['label'][lang]}", 16), "lines": _wrap(s["short"][lang], 22), "x0": s["number"] - 0.47, "x1": s["number"] + 0.47,
              **_cited(lookup, s["source"])} for s in data["stages"]]
     base = _base(rows)
     x = alt.X("n:Q", axis=None, scale=alt.Scale(domain=[0.5, 4.5]))
@@ -107,12 +108,12 @@ def series_chart(data: PlacementData, lang: str, lookup: Lookup, placement: Plac
         y=alt.Y("y0:Q", axis=None, scale=alt.Scale(domain=[0, 1])), y2="y1:Q",
         color=alt.Color("id:N", scale=alt.Scale(domain=list(STAGES), range=list(STAGE_COLORS)), legend=None),
         tooltip=TOOLTIP).transform_calculate(y0="0.12", y1="0.88").add_params(_pick())
-    titles = base.mark_text(fontSize=15, fontWeight="bold", baseline="top").encode(
-        x=x, y=y, text="label:N", tooltip=TOOLTIP,
+    titles = base.mark_text(fontSize=13, fontWeight="bold", baseline="top", lineBreak="\n", lineHeight=17).encode(
+        x=x, y=y, text="title:N", tooltip=TOOLTIP,
         color=alt.condition("datum.n > 2", alt.value("white"), alt.value("#111"))).transform_calculate(y="0.8")
-    traits = base.mark_text(fontSize=12, baseline="top", lineHeight=15).encode(
+    traits = base.mark_text(fontSize=12, baseline="top", lineHeight=15, lineBreak="\n").encode(
         x=x, y=y, text="lines:N", tooltip=TOOLTIP,
-        color=alt.condition("datum.n > 2", alt.value("white"), alt.value("#111"))).transform_calculate(y="0.55")
+        color=alt.condition("datum.n > 2", alt.value("white"), alt.value("#111"))).transform_calculate(y="0.5")
     layers = [boxes, titles, traits]
     if placement is not None and placement.stage:
         chosen = next(r for r in rows if r["id"] == placement.stage)
@@ -140,14 +141,16 @@ def map_chart(data: PlacementData, lang: str, lookup: Lookup, placement: Placeme
                      **_cited(lookup, "dimension")})
     for row in rows:
         row["label"] = f"{row['role']} · {row['stage']}"
-    x = alt.X("stage:N", sort=stage_names, title=words["stage"], axis=alt.Axis(labelAngle=0, labelFontSize=12,
-                                                                                 labelLimit=200, orient="top"))
+    x = alt.X("stage:N", sort=stage_names, title=None, axis=alt.Axis(
+        labelAngle=0, labelFontSize=12, labelLimit=200, orient="top", labelOverlap=False,
+        labelExpr="split(replace(replace(datum.label, /–/g, '–|'), / /g, '|'), '|')", labelLineHeight=14))
     y = alt.Y("role:N", sort=role_names, title=None, axis=alt.Axis(labelFontSize=12, labelLimit=320))
     base = _base(rows)
     cells = base.mark_rect(stroke="white", strokeWidth=3, cornerRadius=6).encode(
         x=x, y=y, color=alt.Color("letter:N", scale=alt.Scale(domain=["A", "R"], range=["#fdd0a2", "#c6dbef"]),
                                   legend=None), tooltip=TOOLTIP).add_params(_pick())
-    letters = base.mark_text(fontSize=22, fontWeight="bold").encode(x=x, y=y, text="letter:N", tooltip=TOOLTIP)
+    letters = base.mark_text(fontSize=20, fontWeight="bold", dy=-4).encode(x=x, y=y, text="letter:N",
+                                                                           tooltip=TOOLTIP)
     layers = [cells, letters]
     if placement is not None and placement.stage:
         column = stage_names[STAGES.index(placement.stage)]
@@ -156,10 +159,10 @@ def map_chart(data: PlacementData, lang: str, lookup: Lookup, placement: Placeme
                  {"stage": column, "role": role_names[1], "who": roles.get("contractor") or "?"}]
         layers.append(_base(marks).mark_rect(fill=None, stroke=MARK, strokeWidth=4, cornerRadius=6)
                       .encode(x=x, y=y))
-        layers.append(_base(marks).mark_text(fontSize=13, color=MARK, fontWeight="bold", dy=24)
+        layers.append(_base(marks).mark_text(fontSize=12, color=MARK, fontWeight="bold", dy=22)
                       .encode(x=x, y=y, text="who:N"))
     return alt.layer(*layers).properties(
-        width="container", height=220,
+        width="container", height=260,
         title=alt.TitleParams(words["map"], subtitle=[words["map_note"]], anchor="start", fontSize=18))
 
 

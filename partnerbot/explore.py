@@ -102,8 +102,8 @@ def render() -> None:
     ui = UI[lang]
     st.set_page_config(page_title=f"partnerbot · {ui['title']}", page_icon="🧭",
                        initial_sidebar_state="collapsed" if presenter else "expanded")
-    head, language, switch = st.columns([4, 2, 1], vertical_alignment="bottom")
-    head.title(ui["title"])
+    st.title(ui["title"])
+    language, switch = st.columns([3, 2], vertical_alignment="center")
     language.segmented_control("Language / Taal", list(LANGS), format_func=LANGS.get, key="explore_lang",
                                label_visibility="collapsed")
     switch.toggle(ui["presenter"], key="presenter", help="Presenter mode: larger text and a collapsed sidebar.")
@@ -196,12 +196,11 @@ def show_placement(data: PlacementData, lookup, lang: str, kind: str, value) -> 
     st.subheader(ui["result"])
     stage = data.stage(placement.stage)["label"][lang] if placement.stage else ui["not_placed"]
     glick = data.glick_type(placement.glick)["label"][lang] if placement.glick else ui["not_placed"]
-    cells = st.columns(5)
-    cells[0].metric(ui["stage"], stage)
-    cells[1].metric(ui["glick"], glick)
-    cells[2].metric(ui["client"], placement.roles.get("client") or "?")
-    cells[3].metric(ui["contractor"], placement.roles.get("contractor") or "?")
-    cells[4].metric(ui["final"], FINAL_WORDS[lang][placement.final_say])
+    values = [stage, glick, placement.roles.get("client") or "?", placement.roles.get("contractor") or "?",
+              FINAL_WORDS[lang][placement.final_say]]
+    heads = [ui[k] for k in ("stage", "glick", "client", "contractor", "final")]
+    st.markdown("| " + " | ".join(esc(h) for h in heads) + " |\n|" + "---|" * len(heads) + "\n| "
+                + " | ".join(f"**{esc(v)}**" for v in values) + " |")
     if not placement.placed:
         st.warning(ui["too_little"] + " " + esc(" · ".join(record["questions"])))
     if placement.stage:

@@ -13,6 +13,7 @@ from partnerbot.explain import store_lookup
 from partnerbot.placement import classify_answers, load_placement
 from partnerbot.retrieval import get_retriever
 from partnerbot.settings import PROJECT_ROOT
+from test_browser import browser_page, server as explorer_server  # noqa: F401  (fixtures: real server, chromium)
 
 EXPLORER = ("import streamlit as st\nfrom partnerbot.explore import explore_page\n"
             "st.navigation([explore_page()]).run()\n")
@@ -57,6 +58,19 @@ def _inline(spec: dict) -> list[dict]:
 
 def chart_rows(spec: dict) -> list[dict]:
     return spec["_rows"]
+
+
+def result(at: AppTest) -> dict[str, str]:
+    """The placement table (stage, type, roles, final say) as {heading: value}, Markdown escapes removed."""
+    table = next((m.value for m in at.markdown if m.value.startswith("| Totus series")), None)
+    if table is None:
+        return {}
+    head, _, values = table.splitlines()
+
+    def cells(line: str) -> list[str]:
+        return [c.strip().strip("*").replace("\\", "") for c in line.strip("| ").split(" | ")]
+
+    return dict(zip(cells(head), cells(values)))
 
 
 def card_titles(at: AppTest) -> list[str]:
@@ -118,7 +132,7 @@ def test_questionnaire_places_and_explains_with_sources(monkeypatch, corpus_sett
         at.radio(key=f"q-{question}").set_value(option)
     next(b for b in at.button if b.label == "Place it").click().run()
     assert not at.exception
-    metrics = {m.label: m.value for m in at.metric}
+    metrics = result(at)
     assert metrics == {"Totus series": "Strategic partnership", "Glick's range": "Partner", "Client": "we",
                        "Contractor": "the other party", "Final say": "the client"}
     why = next(m.value for m in at.markdown if m.value.startswith("**Why.**"))
@@ -138,7 +152,7 @@ def test_free_text_too_little_asks_the_settling_questions(monkeypatch, corpus_se
     [b for b in at.button if b.label == "Place it"][1].click().run()
     warning = at.warning[0].value
     assert warning.startswith("Too little to place it") and "How long does the relationship run?" in warning
-    assert {m.label: m.value for m in at.metric}["Totus series"] == "not placed"
+    assert result(at)["Totus series"] == "not placed"
 
 
 def test_free_text_is_placed_and_escaped(monkeypatch, corpus_settings):
@@ -146,7 +160,7 @@ def test_free_text_is_placed_and_escaped(monkeypatch, corpus_settings):
     at.text_area(key="describe-text").input(
         "The <b>municipality</b> hires a cleaning firm for ten years at a fixed price per square metre.")
     [b for b in at.button if b.label == "Place it"][1].click().run()
-    metrics = {m.label: m.value for m in at.metric}
+    metrics = result(at)
     assert metrics["Totus series"] == "Supplier relationship" and metrics["Glick's range"] == "Customer"
     assert metrics["Contractor"] == "a cleaning firm"
     assert all("<b>" not in m.value for m in at.markdown)
@@ -172,3 +186,79 @@ def test_chat_page_links_to_the_explorer(monkeypatch, corpus_settings, tmp_path)
     links = at.get("page_link")
     assert any("Relationship explorer" in link.proto.label and link.proto.page.endswith("explore")
                for link in links), [link.proto for link in links]
+
+
+# --- in a real browser ---------------------------------------------------------------------------------------
+
+SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
+
+
+def shot(page, name: str, height: int) -> None:
+    """A tall screenshot once the run has finished (Streamlit scrolls inside the page, not the document)."""
+    page.get_by_test_id("stStatusWidget").wait_for(state="hidden")
+    page.set_viewport_size({"width": 1280, "height": height})
+    page.wait_for_timeout(800)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / name))
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_explorer_in_a_real_browser(explorer_server, browser_page, tmp_path):
+    page = browser_page
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{explorer_server}/explore")
+    page.get_by_role("heading", name="Relationship explorer").wait_for()
+    charts_drawn = page.get_by_test_id("stVegaLiteChart")
+    charts_drawn.nth(3).wait_for()
+    assert charts_drawn.count() == 4
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=stVegaLiteChart] canvas, "
+                           "[data-testid=stVegaLiteChart] svg.marks').length >= 4")
+    # Hover over Glick's "Partner" point: the tooltip names the cited passage.
+    glick = charts_drawn.nth(0).locator("canvas, svg.marks").first
+    box = glick.bounding_box()
+    found = ""
+    for dx in range(-30, 31, 6):                          # the point sits at about 5/6 of the plot width
+        page.mouse.move(box["x"] + box["width"] * (2.6 / 3.2) + dx, box["y"] + box["height"] * 0.5)
+        page.wait_for_timeout(150)
+        tooltip = page.locator("#vg-tooltip-element")
+        if tooltip.count() and tooltip.is_visible() and "Glick on partners" in tooltip.inner_text():
+            found = tooltip.inner_text()
+            break
+    assert "Cited passage" in found and "author" in found
+    page.mouse.move(5, 5)
+    shot(page, "explore-pictures.png", 3000)
+
+    # Place a relationship from a description.
+    page.get_by_role("tab", name="Describe it").click()
+    page.get_by_role("textbox", name="Describe it").fill(
+        "The ministry hires an IT contractor that is also its strategic partner: a shared vision and joint "
+        "strategic planning, integrated teams, but the client has the final say.")
+    page.get_by_role("tabpanel", name="Describe it").get_by_role("button", name="Place it").click()
+    page.get_by_text("Your relationship", exact=True).wait_for()
+    cells = page.locator("[data-testid=stMarkdownContainer] table td")
+    cells.first.wait_for()
+    assert cells.all_inner_texts() == ["Strategic partnership", "Partner", "the ministry", "an IT contractor",
+                                       "the client"]
+    charts_drawn.nth(6).wait_for()
+    assert charts_drawn.count() == 7
+    page.get_by_text("Why.", exact=False).first.scroll_into_view_if_needed()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the picture (PNG)").click()
+    exported = tmp_path / "relationship.png"
+    download.value.save_as(exported)
+    assert exported.read_bytes().startswith(b"\x89PNG")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    (SCREENSHOTS / "explore-export.png").write_bytes(exported.read_bytes())
+    page.get_by_text("Your relationship", exact=True).scroll_into_view_if_needed()
+    shot(page, "explore-placed.png", 2600)
+
+    # Dutch labels, presenter mode.
+    page.goto(f"{explorer_server}/explore?lang=nl&presenter=1")
+    page.get_by_role("heading", name="Relatieverkenner").wait_for()
+    charts_drawn.nth(3).wait_for()
+    page.wait_for_function("() => document.querySelector('[data-testid=stSidebar]').dataset.collapsed === 'true'")
+    shot(page, "explore-dutch-presenter.png", 1400)
+    assert errors == []
