@@ -10,7 +10,7 @@ from dataclasses import asdict
 from typing import Callable
 
 from .answer import Citation
-from .errors import StoreError
+from .errors import InputError, StoreError
 from .export import voice_badge
 from .placement import STAGES, Placement, PlacementData
 from .retrieval import Passage, Retriever
@@ -92,6 +92,17 @@ def _join(items: list[str], lang: str) -> str:
     return ", ".join(items[:-1]) + f" {TEXT[lang]['and']} " + items[-1]
 
 
+def _roles_sentence(template: str, roles: dict, lang: str) -> str:
+    """The roles sentence with the verbs agreeing with "we"/"wij" (we commission, wij voeren uit)."""
+    text = template.format(**roles)
+    plural = {"en": {"commissions": "commission", "carries out": "carry out"},
+              "nl": {"geeft opdracht": "geven opdracht", "voert uit": "voeren uit"}}[lang]
+    for role, verb in zip(("client", "contractor"), plural):
+        if roles[role].lower() in ("we", "wij"):
+            text = text.replace(f"{roles[role]} {verb}", f"{roles[role]} {plural[verb]}", 1)
+    return text
+
+
 def explain(placement: Placement, data: PlacementData, lookup: Lookup, description: str = "") -> dict:
     """The classify record: placement, explanation with [n] markers in order of use, and the cited passages."""
     lang = "nl" if placement.language == "nl" else "en"
@@ -123,7 +134,7 @@ def explain(placement: Placement, data: PlacementData, lookup: Lookup, descripti
         sentences.append(words["glick_none"] + cite("range"))
     roles = placement.roles
     if roles.get("client") and roles.get("contractor"):
-        sentences.append(words["roles"].format(**roles) + cite("dimension"))
+        sentences.append(_roles_sentence(words["roles"], roles, lang) + cite("dimension"))
     else:
         sentences.append(words["roles_none"] + cite("dimension"))
     sentences.append(words[placement.final_say] + cite("final-say"))
@@ -188,6 +199,9 @@ def classifier(settings) -> Callable[[str], dict]:
     lookup = store_lookup(get_retriever(settings), data)
 
     def classify(description: str) -> dict:
+        if not str(description or "").strip():
+            raise InputError("The description is empty: describe the relationship, e.g. \"We buy laptops once "
+                             "from a webshop\".")
         text = validate_question(description, settings)
         placement = classify_text(data, text, vocab.language(text))
         return explain(placement, data, lookup, text)

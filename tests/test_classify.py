@@ -126,7 +126,7 @@ def test_classify_dutch_text_output(cli, corpus_settings):
 
 
 def test_classify_errors_are_one_line(cli, corpus_settings):
-    for args, message in ((["classify"], "Describe a relationship"), (["classify", "   "], "question is empty")):
+    for args, message in ((["classify"], "Describe a relationship"), (["classify", "   "], "description is empty")):
         code, out, err = cli(*args, store=corpus_settings.store)
         assert code == 1 and message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
@@ -139,3 +139,83 @@ def test_markdown_hand_out_holds_placement_and_sources(data, corpus_settings):
     assert "**Supplier–customer**" in text and "**Customer**" in text and "## Sources" in text
     assert "\\<b\\>" in text and "<b>" not in text
     assert text.count("> ") >= len(record["citations"])
+
+
+def test_we_take_the_plural_verb(data, corpus_settings):
+    lookup = store_lookup(get_retriever(corpus_settings), data)
+    record = explain(classify_answers(data, {"commissions": "us", "duration": "once"}), data, lookup)
+    assert "we commission and the other party carries out" in record["explanation"]
+    record = explain(classify_answers(data, {"commissions": "them", "duration": "once"}, "nl"), data, lookup)
+    assert "de andere partij geeft opdracht en wij voeren uit" in record["explanation"]
+
+
+# --- classify --file: batch's formats and resume ---------------------------------------------------------------
+
+DESCRIBED = [("laptops", "We bought twenty laptops once from a webshop, standard models."),
+             ("schoonmaak", "De gemeente huurt een schoonmaakbedrijf in voor tien jaar tegen een vaste prijs per "
+                            "vierkante meter."),
+             ("vague", "They work with us.")]
+
+
+def write_csv(path, rows) -> None:
+    import csv
+
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["id", "description"])
+        writer.writerows(rows)
+
+
+def test_classify_file_csv_resumes_and_keeps_batch_columns(cli, corpus_settings, tmp_path):
+    import csv
+
+    source = tmp_path / "relationships.csv"
+    write_csv(source, DESCRIBED + [("empty", "")])
+    code, out, err = cli("classify", "--file", str(source), store=corpus_settings.store)
+    assert code == 0, err
+    assert "3 classified (1 with too little to place)" in err and "row 5" in err
+    output = tmp_path / "relationships.placements.csv"
+    rows = list(csv.DictReader(output.open(encoding="utf-8-sig")))
+    assert [r["id"] for r in rows] == ["laptops", "schoonmaak", "vague"]
+    assert rows[0]["verdict"].startswith("stage: supplier-customer; glick: customer; client: we")
+    assert rows[1]["verdict"].startswith("stage: supplier; glick: customer; client: de gemeente")
+    assert rows[2]["refused"] == "true" and "How long does the relationship run?" in rows[2]["notices"]
+    assert "[1] The Totus author's four-stage series" in rows[0]["sources"]
+    # A re-run does nothing new; a changed description is classified again.
+    code, out, err = cli("classify", "--file", str(source), store=corpus_settings.store)
+    assert "0 classified" in err and "3 already classified" in err
+    write_csv(source, DESCRIBED[:2] + [("vague", "We share the risks and rewards of a joint development.")])
+    code, out, err = cli("classify", "--file", str(source), store=corpus_settings.store)
+    assert "1 classified" in err and "2 already classified" in err
+    rows = list(csv.DictReader(output.open(encoding="utf-8-sig")))
+    assert rows[2]["verdict"].startswith("stage: partnership; glick: partner")
+
+
+def test_classify_file_xlsx_and_jsonl(cli, corpus_settings, tmp_path):
+    from openpyxl import Workbook, load_workbook
+
+    book = Workbook()
+    book.active.append(["id", "description"])
+    for row in DESCRIBED:
+        book.active.append(list(row))
+    source = tmp_path / "relationships.xlsx"
+    book.save(source)
+    code, out, err = cli("classify", "--file", str(source), "-o", str(tmp_path / "out.jsonl"),
+                         store=corpus_settings.store)
+    assert code == 0, err
+    records = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert [(r["id"], r["stage"], r["glick"]) for r in records] == [
+        ("laptops", "supplier-customer", "customer"), ("schoonmaak", "supplier", "customer"),
+        ("vague", None, None)]
+    assert records[1]["language"] == "nl" and records[1]["roles"]["client"] == "de gemeente"
+    code, out, err = cli("classify", "--file", str(source), store=corpus_settings.store)
+    sheet = load_workbook(tmp_path / "relationships.placements.xlsx").active
+    assert [c.value for c in sheet[1]][:4] == ["id", "question", "answer", "verdict"]
+    assert sheet.max_row == 4
+
+
+def test_classify_file_without_description_column_is_one_line(cli, corpus_settings, tmp_path):
+    source = tmp_path / "questions.csv"
+    source.write_text("question\nWho decides?\n")
+    code, out, err = cli("classify", "--file", str(source), store=corpus_settings.store)
+    assert code == 1 and "no 'description' column" in err and len(err.strip().splitlines()) == 1
