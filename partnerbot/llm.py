@@ -75,6 +75,14 @@ def passage_block(number: int, passage: Passage) -> str:
     return f"<passage {' '.join(attrs)}>\n{as_data(passage.text.strip())}\n</passage>"
 
 
+def _shown_to_model(passage: Passage) -> str:
+    """The passage with what its <passage> tag told the model (title, source, author, reference): a sentence
+    may name the author or year it read there."""
+    head = ". ".join(x for x in (passage.title, passage.section, passage.source_title, passage.author,
+                                 passage.reference) if x)
+    return f"{head}.\n{passage.text}" if head else passage.text
+
+
 class LeakGuard:
     """Recognises text that repeats a prompt: any LEAK_WORDS words in a row, or a whole short fragment of one."""
 
@@ -384,7 +392,8 @@ class LLMAnswerer:
         judge = Judge(s, self.retriever.vocab, self._similarity(), language)
         checker = SupportChecker(tokens, s.support_threshold, s.support_cosine, forbidden=self.guard.leaks,
                                  judge=judge, language=language)
-        result = checker.verify(text, {n: Source(p.text, p.voice, p.language) for n, p in enumerate(passages, 1)})
+        result = checker.verify(text, {n: Source(_shown_to_model(p), p.voice, p.language)
+                                       for n, p in enumerate(passages, 1)})
         dropped = result.dropped
         if not result.sources:  # a verdict or caveat alone is no answer
             raise LLMError(f"none of the model's {len(result.checks)} sentences was supported by a passage it cited")

@@ -16,7 +16,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # than MiniLM), so the similarity settings default per model. Calibration: bench/RESULTS.md ("Similarity
 # thresholds per model"); support_cosine from tests/evals/calibration/support.yaml.
 SIMILARITY_DEFAULTS = {
-    "muse": {"min_similarity": 0.20, "min_similarity_no_concept": 0.30, "support_cosine": 0.70, "support_cross": 0.50},
+    "muse": {"min_similarity": 0.20, "min_similarity_no_concept": 0.30, "support_cosine": 0.70, "support_cross": 0.60},
     "minilm": {"min_similarity": 0.30, "min_similarity_no_concept": 0.45, "support_cosine": 0.75, "support_cross": 1.0},
 }
 
@@ -83,7 +83,7 @@ class Settings(BaseSettings):
     support_cross: float | None = Field(None, ge=0, le=2, description=(
         "LLM citation check across languages (a Dutch sentence citing an English passage, or the reverse): "
         "cosine + 0.25 x the share of words that match after the concept map's rendering must reach this. "
-        "Default per embedding model (muse 0.50; minilm 1.0, i.e. only the word share can pass, as MiniLM "
+        "Default per embedding model (muse 0.60; minilm 1.0, i.e. only the word share can pass, as MiniLM "
         "cannot compare languages)."))
     batch_concurrency: int = Field(4, ge=1, le=32, description="Parallel questions in LLM batch mode.")
 

@@ -109,8 +109,10 @@ def test_default_thresholds_separate_supported_from_invented_sentences(corpus_se
 
     becoming = section("totus/chatgpt-first-answer", "can become a strategic partner")
     wariness = section("totus/author-conclusion", "Reservations")
-    check = SupportChecker(tokens, corpus_settings.support_threshold, corpus_settings.support_cosine,
-                           LLMAnswerer(corpus_settings)._similarity())
+    from partnerbot.support import Judge
+
+    judge = Judge(corpus_settings, retriever.vocab, LLMAnswerer(corpus_settings)._similarity(), "en")
+    check = SupportChecker(tokens, corpus_settings.support_threshold, corpus_settings.support_cosine, judge=judge)
     faithful = {"ChatGPT answered that a contractor can become a strategic partner, but not automatically.": becoming,
                 "So being a contractor does not by itself make a party a strategic partner.": becoming,
                 "The Totus author notes that people in practice are wary of the term strategic partner.": wariness}
