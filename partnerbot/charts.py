@@ -10,6 +10,8 @@ import textwrap
 from typing import Callable
 
 import altair as alt
+import pandas  # noqa: F401  altair's to_dict peeks at sys.modules["pandas"]; imported here, before any session
+#                thread can, so a room of sessions never sees it half-imported (found by bench/classroom.py)
 
 from .export import voice_badge
 from .placement import STAGES, Placement, PlacementData
