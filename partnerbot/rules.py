@@ -4,14 +4,11 @@ sentence; otherwise an extractive answer from the best passages; otherwise an ho
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
-import yaml
-
+from .claims import NEGATIVE, POLAR_VERDICTS, VERDICT_LEADS, Claim, load_claims, split_sentences, support  # noqa: F401 (re-exported)
+from .compose import cite_pairs, compose, situation_lead
+from .question import Question, load_focus, understand
 from .result import Answer, Citation, History, history_turns
-from .errors import ConfigError
 from .followup import rewrite
 from .retrieval import Passage, Retriever, get_retriever, tokens, validate_question
 from .settings import Settings
@@ -29,7 +26,7 @@ INTENTS = {
     "check": r"\b(right|correct|true|accurate|wrong|incorrect|false|reliable|trust(worthy)?|verified|real|really|fabricated|fake|"
              r"made up|invented|exist|exists|klopt|klopte|kloppen|klopten|juist|onjuist|fout|betrouwbaar|waar|echt|verzonnen|bestaat|bestaan)\b",
     "yesno": r"(^|[,;:]\s*)\s*(and\s+|en\s+|so\s+|but\s+|maar\s+)?(can|could|is|are|does|do|should|must|may|will|would|did|has|have|was|"
-             r"were|kan|kunnen|kun|mag|mogen|moet|moeten|is|zijn|heeft|hebben|bestaat|bestaan|klopt|klopte|kloppen|klopten|was|waren|wordt|"
+             r"were|kan|kunnen|kun|mag|mogen|moet|moeten|is|zijn|heeft|hebben|heb|hebt|bestaat|bestaan|klopt|klopte|kloppen|klopten|was|waren|wordt|"
              r"worden|verliest|verliezen|blijft|blijven|gaat|hoort|horen|geldt|staat|draagt|houdt|had|hadden|zou|zouden)\b",
     "definition": r"^\s*(what|wat|define|definieer|explain|leg|describe|beschrijf|how does .* (describe|define))\b|"
                   r"\b(what is|what's|what are|meaning|definition|mean by|stand for|stands for|wat is|wat zijn|wat betekent|"
@@ -46,7 +43,7 @@ _INJECTION = re.compile(
     r"\binstructions (were you|you were|have you been) given\b|\bwhat (instructions|rules) (were|have|do)\b|"
     r"\b(reveal|print|show|repeat|output|leak)\b.{0,30}\b(prompt|instructions|word for word|verbatim)\b|"
     r"\byou are now\b|\bact as (if|an? (ai|assistant|chatbot|different|unrestricted))|\bpretend (to be|you are)\b|"
-    r"\bjailbreak|developer mode|\bDAN\b|\bwithout (any )?restrictions\b|"
+    r"\bjailbreak|developer mode|(?-i:\bDAN\b)|\bwithout (any )?restrictions\b|"
     r"\b(negeer|vergeet|omzeil)\b.{0,40}\b(instructies|regels|opdrachten|prompt)\b|"
     r"\b(toon|laat|geef|herhaal)\b.{0,30}\b(prompt|instructies|systeemprompt)\b|\bwelke instructies\b|"
     r"\b(always |only )?(answer|reply|respond) (to )?(every|all|each|any)\b.{0,20}\bwith\b|^\W*say that\b|"
@@ -56,7 +53,17 @@ _INJECTION = re.compile(
 _OFF_TOPIC = re.compile(
     r"\b(weather|forecast|rain|weerbericht|regen|recipe|recept|bake|bak|cook|koken|football|soccer|voetbal|champions league|"
     r"wedstrijd|election|elections|verkiezing\w*|shares?\b.*\bbuy|buy\b.*\bshares?|stock|stocks|aandelen|invest\w*|"
-    r"beleggen|capital of|hoofdstad|headache|hoofdpijn|remedy|medicine|medicijn|python|javascript|joke|grap|poem|gedicht)\b",
+    r"beleggen|capital of|hoofdstad|headache|hoofdpijn|remedy|medicine|medicijn|python|javascript)\b|"
+    r"\b(tell|write|give|make|vertel|schrijf|maak|geef)\b.{0,12}\b(joke|grap|poem|gedicht|mop)\b",
+    re.I)
+# Practical advice the sources cannot give, whatever parties a question names: law and notice periods, tax, what
+# to charge or what split is usual, and market statistics.
+_PRACTICAL = re.compile(
+    r"\b(notice period|opzegtermijn\w*|(dutch|belgian|german|eu|european|contract) law|law (require|say|allow)s?|"
+    r"legally|wettelijk\w*|volgens de wet|btw|vat|sales tax|tax|taxes|belasting\w*|invoice|invoicing|factu\w*|"
+    r"hourly rate|uurtarief|day rate|dagtarief|salary|salaris)\b|"
+    r"\bhow (should|do|can|would) (we|i) price\b|\b(what|which) (percentage|percent|split|fee|rate|margin)\b|"
+    r"\bhoeveel (procent|geld|kost)\b|\bwelk (percentage|tarief)\b|\bhow much (does|do|should|will) .{0,30}\bcost\b",
     re.I)
 # What a "what/which …" question asks for follows the question word ("What VAT rate…", "Which CRM package…"
 # in English questions). When no source uses that word, the sources cannot answer it, whatever concepts the
@@ -70,10 +77,7 @@ our my your to in on at for with from by of about between most more less all eve
 # Concepts that make a question about relationships even when it also mentions an off-topic word.
 _CORE = frozenset({"client", "contractor", "customer", "supplier", "partner", "strategic_partner", "rasci", "sla_ola",
                    "series", "maturity", "range", "hierarchy", "coexist", "hybrid", "assignment"})
-# Questions that ask about the negative ("was it wrong?", "is it fabricated?") flip a claim's yes/no verdict.
-_NEGATIVE = re.compile(r"\b(wrong|incorrect|false|fabricated|fake|made up|invented|mistaken|error|fout|onjuist|"
-                       r"verzonnen|nep|vergist)\b", re.I)
-POLAR_VERDICTS = {"yes", "no", "yes-with-nuance", "depends", "not-established"}
+COMPOSE_K = 8   # passages a composed answer may draw its sentences from
 VOICE_LABEL = {"author": "the article's author", "chatgpt": "a quoted ChatGPT answer", "bing": "a quoted Bing answer",
                "reader": "a reader's comment", "literature": "a literature note", "document": "your document"}
 
@@ -91,118 +95,6 @@ def strip_injection(question: str) -> tuple[str, bool]:
     return " ".join(kept).strip(), True
 
 
-@dataclass(frozen=True)
-class Claim:
-    id: str
-    requires: tuple            # each item: a concept, or a tuple of alternative concepts (one must be present)
-    any_of: tuple[str, ...]
-    excludes: tuple[str, ...]
-    intents: tuple[str, ...]
-    patterns: tuple[re.Pattern, ...]
-    priority: int
-    verdict: str | None
-    sentences: dict  # language -> list of {"say": str, "cite": note id, "section": optional heading fragment}
-    negative_verdict: str | None = None
-    neutral: frozenset = frozenset()   # concepts that never count against a claim (e.g. the default source)
-    covers: tuple[str, ...] = ()       # concepts the claim deals with without requiring them
-    questions: tuple[str, ...] = ()    # canonical questions; tests check each one matches this claim
-
-    @property
-    def concepts(self) -> set[str]:
-        named = {c for item in self.requires for c in ((item,) if isinstance(item, str) else item)}
-        return named | set(self.any_of) | set(self.excludes) | set(self.covers)
-
-    def score(self, concepts: list[str], intents: list[str], question: str) -> float | None:
-        present = set(concepts)
-        covered = set(self.any_of) | set(self.covers) | self.neutral
-        for item in self.requires:
-            options = {item} if isinstance(item, str) else set(item)
-            if not options & present:
-                return None
-            covered |= options
-        if self.any_of and not present & set(self.any_of) or present & set(self.excludes):
-            return None
-        pattern_hit = any(p.search(question) for p in self.patterns)
-        if self.patterns and not pattern_hit:
-            return None
-        if self.intents and not set(self.intents) & set(intents):
-            return None
-        return (10 * len(self.requires) + 4 * bool(self.any_of) + 6 * pattern_hit + 5 * bool(self.intents)
-                + self.priority - 2 * len(present - covered))
-
-    def verdict_for(self, question: str, intents: list[str]) -> str | None:
-        """The verdict code; a yes/no verdict only answers a yes/no question, flipped when it asks about the negative."""
-        if self.verdict not in POLAR_VERDICTS:
-            return self.verdict
-        if not {"yesno", "check"} & set(intents):
-            return None
-        if self.negative_verdict and _NEGATIVE.search(question):
-            return self.negative_verdict
-        return self.verdict
-
-
-def _claim(raw: dict, neutral: frozenset) -> Claim:
-    sentences = raw["answer"]
-    english = sentences["en"]
-    for lang, items in sentences.items():
-        if len(items) != len(english):
-            raise ConfigError(f"claims.yaml: claim {raw['id']} has {len(items)} '{lang}' sentences but "
-                              f"{len(english)} English ones; keep them parallel.")
-        for item in items:
-            item.setdefault("cite", None)
-    requires = tuple(r if isinstance(r, str) else tuple(r) for r in raw.get("requires") or ())
-    if not requires and not raw.get("any_of"):
-        raise ConfigError(f"claims.yaml: claim {raw['id']} names no concept (requires/any_of); every claim needs one "
-                          "so that off-topic questions cannot match it.")
-    verdict = raw.get("verdict")
-    return Claim(
-        id=raw["id"], requires=requires, any_of=tuple(raw.get("any_of") or ()),
-        excludes=tuple(raw.get("excludes") or ()), intents=tuple(raw.get("intents") or ()),
-        patterns=tuple(re.compile(rf"\b(?:{p})", re.I) for p in raw.get("patterns") or ()),
-        priority=int(raw.get("priority", 0)), verdict=None if verdict is None else str(verdict), sentences=sentences,
-        negative_verdict=raw.get("negative_verdict"), neutral=neutral, covers=tuple(raw.get("covers") or ()),
-        questions=tuple(raw.get("questions") or ()))
-
-
-@lru_cache(maxsize=4)
-def load_claims(corpus_dir: str) -> tuple[Claim, ...]:
-    path = Path(corpus_dir) / "claims.yaml"
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        return ()
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML ({str(exc).splitlines()[0]}): fix the file.") from None
-    neutral = frozenset(data.get("neutral_concepts") or ())
-    claims, seen = [], set()
-    for raw in data.get("claims") or []:
-        try:
-            claim = _claim(raw, neutral)
-        except (KeyError, TypeError, AttributeError) as exc:
-            raise ConfigError(f"claims.yaml: claim {raw.get('id', '?') if isinstance(raw, dict) else raw!r} is missing "
-                              f"{exc}; see corpus/README.md.") from None
-        except re.error as exc:
-            raise ConfigError(f"claims.yaml: claim {raw.get('id', '?')} has a bad pattern ({exc}); fix the regex.") from None
-        if claim.id in seen:
-            raise ConfigError(f"claims.yaml: claim id {claim.id} is used twice; ids must be unique.")
-        seen.add(claim.id)
-        claims.append(claim)
-    return tuple(claims)
-
-
-def support(sentence: str, passage_text: str) -> float:
-    """Share of the sentence's content words that occur in the passage (0..1)."""
-    want = set(tokens(sentence))
-    if not want:
-        return 0.0
-    return len(want & set(tokens(passage_text))) / len(want)
-
-
-def _split_sentences(text: str) -> list[str]:
-    parts = re.split(r"(?<=[.!?])\s+(?=[A-Z\"“(])", " ".join(text.split()))
-    return [p.strip() for p in parts if len(p.split()) >= 4]
-
-
 class RulesAnswerer:
     mode = "rules"
 
@@ -211,6 +103,7 @@ class RulesAnswerer:
         self.retriever = retriever or get_retriever(settings)
         self.vocab: Vocab = self.retriever.vocab
         self.claims = load_claims(str(settings.corpus_dir))
+        self.focus = load_focus(str(settings.corpus_dir))
 
     # --- public ---------------------------------------------------------------------------------------
     def answer(self, question: str, history: History = ()) -> Answer:
@@ -230,11 +123,15 @@ class RulesAnswerer:
             result = self._refusal(lang, injected, unknown)
         elif asked and not off_topic:
             intents = detect_intents(asked)
-            found = self.retriever.search(asked)
-            if concepts or found.best_similarity >= self.settings.min_similarity_no_concept:
-                result = self._from_claim(asked, concepts, intents, lang, found.passages)
-                if result is None and not injected:
-                    result = self._extractive(asked, found.passages, lang)
+            question_ = understand(asked, self.vocab, self.focus, intents)
+            question_.language = lang
+            if question_.polar and "yesno" not in intents:   # "… . Is that really so?" is a yes/no question too
+                intents = intents + ["yesno"]
+            found = self.retriever.search(asked, k=max(self.settings.top_k, COMPOSE_K))
+            # practical advice (law, tax, prices) only from a document of the user's that speaks to it
+            practical = _PRACTICAL.search(cleaned) and not any(p.voice == "document" for p in found.passages[:3])
+            if not practical and (concepts or found.best_similarity >= self.settings.min_similarity_no_concept):
+                result = self._choose(question_, intents, found.passages, injected)
         if result is None:
             result = self._refusal(lang, injected)
         result.rewritten_question = standalone
@@ -261,30 +158,87 @@ class RulesAnswerer:
                 best, best_score = claim, score
         return best
 
-    def _from_claim(self, question, concepts, intents, lang, retrieved: list[Passage]) -> Answer | None:
-        claim = self.match_claim(question, concepts, intents)
-        if claim is None:
-            return None
-        notices = []
+    def _choose(self, q: Question, intents: list[str], passages: list[Passage], injected: bool) -> Answer | None:
+        """A claim when one fits the question's focus; otherwise an answer composed from the passages."""
+        if q.is_situation:
+            return self._situation(q, intents)
+        claim = self.match_claim(q.text, q.concepts, intents)
+        strong = [p for p in passages if p.similarity >= self.settings.min_similarity]
+        composed = None if injected or not strong else compose(
+            q, strong, self.focus, self.vocab, _INJECTION, str(self.settings.corpus_dir), self.mode)
+        if claim is not None and (composed is None or self._claim_fits(claim, q, composed)):
+            return self._from_claim(q, claim, intents, passages) or composed
+        return composed
+
+    def _claim_fits(self, claim: Claim, q: Question, composed: Answer) -> bool:
+        """Evidence that a claim answers this question: it speaks in the voice the question names, and its
+        sentences cover the question's words about as well as the best sentences of the passages do."""
+        if q.voices and not self._claim_speaks(claim, q.voices):
+            return False
+        if q.not_voices and self._claim_speaks(claim, q.not_voices, lead_only=True):
+            return False
+        return True
+
+    def _claim_speaks(self, claim: Claim, voices: list[str], lead_only: bool = False) -> bool:
+        """True when the claim leads with one of the voices the question names: its first sentence cites a note
+        in that voice or names it, or the claim is about that voice (requires its concept)."""
+        first = claim.sentences["en"][0]
+        passage = self._best_passage(first.get("cite"), first["say"], first.get("section"))
+        said = first["say"].lower()
+        for vid in voices:
+            voice = self.focus.voice(vid)
+            if voice is None:
+                continue
+            if passage is not None and voice.speaks(passage):
+                return True
+            if lead_only:
+                continue
+            if set(voice.concepts) & claim.concepts:
+                return True
+            if any(re.search(rf"\b{re.escape(n)}\b", said) for n in voice.names + (voice.who.get("en", ""),) if n):
+                return True
+        return False
+
+    def _from_claim(self, q: Question, claim: Claim, intents: list[str], retrieved: list[Passage]) -> Answer | None:
+        lang, notices = q.language, []
         use_lang = lang if lang in claim.sentences else "en"
         if use_lang != lang:
             notices.append("This answer has no Dutch rendering yet; it is given in English.")
         retrieved_score = {p.chunk_id: p.score for p in retrieved}
-        citations: dict[str, Citation] = {}
-        parts = []
-        for english, item in zip(claim.sentences["en"], claim.sentences[use_lang]):
+        verdict = claim.verdict_for(q.text, intents + (["yesno"] if q.polar or q.is_situation else []))
+        pairs = []
+        for n, (english, item) in enumerate(zip(claim.sentences["en"], claim.sentences[use_lang])):
             passage = self._best_passage(item.get("cite") or english.get("cite"), english["say"],
                                          english.get("section") or item.get("section"))
             if passage is None:
                 continue
-            if passage.chunk_id not in citations:
-                passage.score = retrieved_score.get(passage.chunk_id, round(support(english["say"], passage.text), 4))
-                citations[passage.chunk_id] = Citation.from_passage(len(citations) + 1, passage)
-            parts.append(f"{item['say'].strip()} [{citations[passage.chunk_id].marker}]")
-        if not parts:
+            passage.score = retrieved_score.get(passage.chunk_id, round(support(english["say"], passage.text), 4))
+            say = item["say"].strip()
+            if n == 0 and verdict in POLAR_VERDICTS and claim.leads.get(use_lang):
+                say = f"{VERDICT_LEADS[use_lang][verdict]}. {say}"   # "How can …" / "Why …" get no "Yes."
+            pairs.append((say, passage))
+        if not pairs:
             return None
-        return Answer(text=" ".join(parts), citations=list(citations.values()), mode=self.mode,
-                      verdict=claim.verdict_for(question, intents), notices=notices, language=use_lang, claim_id=claim.id)
+        text, citations = cite_pairs(pairs)
+        return Answer(text=text, citations=citations, mode=self.mode, verdict=verdict, notices=notices,
+                      language=use_lang, claim_id=claim.id)
+
+    def _situation(self, q: Question, intents: list[str]) -> Answer | None:
+        """A described arrangement: its roles, the signs of partnership it names (or lacks), what the sources say
+        about any such arrangement (corpus/focus.yaml); a yes/no question gets the verdict the description implies."""
+        english, _verdict = situation_lead(q, self.focus, "en")
+        said, verdict = situation_lead(q, self.focus, q.language)
+        pairs = []
+        for (en_text, cite), (text, _cite) in zip(english, said):
+            passage = self._best_passage(cite.get("note"), en_text, cite.get("section"))
+            if passage is not None:
+                pairs.append((text, passage))
+        if not pairs:
+            return None
+        text, citations = cite_pairs(pairs)
+        polar = q.asks_yes_no or bool({"yesno", "check"} & set(intents))
+        return Answer(text=text, citations=citations, mode=self.mode, verdict=verdict if polar else None,
+                      language=q.language)
 
     def _best_passage(self, note_id: str, sentence: str, section: str | None) -> Passage | None:
         candidates = self.retriever.note_passages(note_id)
@@ -294,30 +248,6 @@ class RulesAnswerer:
         if not candidates:
             return None
         return max(candidates, key=lambda p: support(sentence, p.text))  # max keeps the first of equals
-
-    def _extractive(self, question: str, passages: list[Passage], lang: str) -> Answer | None:
-        strong = [p for p in passages if p.similarity >= self.settings.min_similarity][:3]
-        if not strong:
-            return None
-        citations, parts = [], []
-        for passage in strong:
-            # Text inside passages (e.g. an uploaded document) is evidence, never an instruction: skip such sentences.
-            sentences = [s for s in _split_sentences(passage.text) or [passage.text.strip()] if not _INJECTION.search(s)]
-            if not sentences:
-                continue
-            best = max(sentences, key=lambda s: support(question, s))
-            marker = len(citations) + 1
-            citations.append(Citation.from_passage(marker, passage))
-            label = VOICE_LABEL.get(passage.voice, passage.voice)
-            parts.append(f"{best} ({label}, “{passage.title}”) [{marker}]")
-        if not parts:
-            return None
-        lead = ("Geen vaste bewering in de bronnen beantwoordt dit precies; dit zijn de meest relevante passages."
-                if lang == "nl" else "No curated claim answers this exactly; these are the most relevant passages.")
-        # The quoted passages keep their own language (the notes are English), so say so rather than claim Dutch.
-        quoted = {c.language for c in strong if c.chunk_id in {x.chunk_id for x in citations}} or {lang}
-        return Answer(text=" ".join(parts), citations=citations, mode=self.mode, verdict=None,
-                      notices=[lead], language=lang if quoted == {lang} else "en")
 
     def _refusal(self, lang: str, injected: bool, unknown: str | None = None) -> Answer:
         if lang == "nl":

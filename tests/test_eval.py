@@ -181,18 +181,24 @@ def test_rules_answerer_passes_the_project_eval(corpus_settings, rules, record_p
 
 
 UNSEEN = PROJECT_ROOT / "tests" / "evals" / "unseen"
-UNSEEN_ANSWER_MIN = 0.60  # 15/24 when written; the set's header says what was tried
+# Floors per held-out file: what the rules answerer reaches, minus headroom for harmless drift. heldout2 was 15/24
+# when written. fresh3 is the test set of issue 13 (written blind; 26/56 before the question understanding and
+# composed answers, see the commit log): only its aggregate is ever looked at, never its per-question failures.
+UNSEEN_FLOORS = {"heldout2.yaml": 0.60, "fresh3.yaml": 0.50}
 
 
 @pytest.mark.slow
-def test_rules_answerer_on_the_unseen_questions(corpus_settings, rules, record_property):
+@pytest.mark.parametrize("name", sorted(UNSEEN_FLOORS))
+def test_rules_answerer_on_the_unseen_questions(corpus_settings, rules, record_property, name):
     """Questions written by someone who had not seen the claims: a regression floor, not a target to tune for."""
-    items = load_eval_set(UNSEEN)
+    items = load_eval_set(UNSEEN / name)
     retriever = get_retriever(corpus_settings)
     retrieval = score_retrieval(lambda q: retriever.search(q, 10).passages, items, k=5)
     answers = score_answers(rules.answer, items)
-    record_property("eval_unseen_answer_score", f"{answers['score']} ({answers['passed']}/{answers['n']})")
-    record_property("eval_unseen_hit_at_5", retrieval["hit_at_k"])
+    key = name.removesuffix(".yaml")
+    record_property(f"eval_{key}_answer_score", f"{answers['score']} ({answers['passed']}/{answers['n']})")
+    record_property(f"eval_{key}_hit_at_5", retrieval["hit_at_k"])
     assert len(items) >= 20 and not {i.id for i in items} & {i.id for i in load_eval_set()}
-    assert answers["score"] >= UNSEEN_ANSWER_MIN, [f["id"] for f in answers["failures"]]
-    assert retrieval["hit_at_k"] >= HIT_AT_5_MIN, retrieval
+    # the score only: the failing ids of the test set stay unseen
+    assert answers["score"] >= UNSEEN_FLOORS[name], f"{name}: {answers['passed']}/{answers['n']}"
+    assert retrieval["hit_at_k"] >= HIT_AT_5_MIN, retrieval["hit_at_k"]

@@ -1,0 +1,282 @@
+"""Query-focused extractive composition: when no claim fits, answer from the retrieved passages' sentences.
+
+Every sentence of every candidate passage is scored against the question (its content words and concepts,
+the voice it asks about, the kind of answer it wants); the best one leads, a few more follow when they add
+something (near-duplicates are dropped), each keeps a short attribution ("Bing answered that …") and cites its
+passage. A polar question gets a verdict only when the leading sentence states one. Dutch questions get Dutch
+framing around the quoted English sentences, with their key terms glossed from corpus/concepts.yaml."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from .claims import NEGATIVE, split_sentences
+from .lang import tokens
+from .question import Focus, Question
+from .result import Answer, Citation
+from .vocab import Vocab
+
+MAX_SENTENCES = 4
+PARTIES = ("client", "contractor", "customer", "supplier", "partner", "strategic_partner")
+_PRONOUN_LEAD = re.compile(r"^(he|she|it|they)\s+(?=[a-z])")
+_POSSESSIVE_LEAD = re.compile(r"^(in|on) (his|her|its|their) ")
+_YEARED = re.compile(r"^(.*?\(\d{4}\))")
+_CLAUSE = re.compile(r"[,;:]\s+|\s+(?:but|however|though|although|whereas|while)\s+")
+
+
+@dataclass
+class Scored:
+    score: float
+    overlap: float
+    sentence: str
+    passage: object
+    position: int
+
+
+@lru_cache(maxsize=4)
+def dutch_terms(corpus_dir: str) -> dict[str, str]:
+    """concept -> its first Dutch term (concepts.yaml), for glossing English sentences in a Dutch answer."""
+    data = yaml.safe_load((Path(corpus_dir) / "concepts.yaml").read_text(encoding="utf-8")) or {}
+    return {c: (langs.get("nl") or [None])[0] for c, langs in (data.get("concepts") or {}).items() if langs.get("nl")}
+
+
+def _jaccard(a: set, b: set) -> float:
+    return len(a & b) / max(1, len(a | b))
+
+
+def _voice_label(passage, focus: Focus, lang: str) -> tuple[str, str, tuple[str, ...]]:
+    """(attribution prefix, who, names that already attribute a sentence) for a passage."""
+    voice = focus.voice_of(passage)
+    if voice is not None and voice.id == "literature":
+        match = _YEARED.match(passage.title or "")
+        who = match.group(1) if match else voice.who.get(lang, "the literature")
+        surname = (passage.author or "").split(",")[0].split()[-1:] or []
+        prefix = f"{who} argue{'s' if ' and ' not in who and '&' not in who else ''} that" if lang == "en" else \
+            f"Volgens {who}"
+        return prefix, who, tuple(n.lower() for n in surname) + ("literature",)
+    if voice is not None:
+        return voice.say.get(lang, ""), voice.who.get(lang, voice.id), voice.names
+    if passage.voice == "document":
+        return (f"Your document “{passage.title}” says that" if lang == "en" else f"Uw document “{passage.title}”:",
+                passage.title, ())
+    return "", passage.title, ()
+
+
+def attribute(sentence: str, passage, focus: Focus) -> str:
+    """The sentence with a short attribution of its voice, unless it already names its speaker."""
+    prefix, who, names = _voice_label(passage, focus, "en")
+    lowered = sentence.lower()
+    if not prefix or any(n and re.search(rf"\b{re.escape(n)}\b", lowered) for n in names):
+        return sentence
+    pronoun = _PRONOUN_LEAD.match(lowered)
+    if pronoun:
+        return f"{who[0].upper()}{who[1:]} {sentence[pronoun.end():]}"
+    possessive = _POSSESSIVE_LEAD.match(lowered)
+    if possessive:
+        return f"{possessive.group(1).capitalize()} {who}'s " + sentence[possessive.end():]
+    first = sentence.split(" ", 1)[0]
+    proper = re.search(rf"[a-z,] {re.escape(first)}\b", passage.text or "") or first.isupper() or len(first) == 1 and first != "A"
+    body = sentence if proper else sentence[0].lower() + sentence[1:]
+    return f"{prefix[0].upper()}{prefix[1:]} {body}"
+
+
+def score_sentences(question: Question, passages: list, focus: Focus, vocab: Vocab, injection: re.Pattern) -> list[Scored]:
+    words = set(question.words)
+    topic = {c for c in question.concepts
+             if not any(c in v.concepts for v in focus.voices)}
+    voiced = [focus.voice(v) for v in question.voices if focus.voice(v)]
+    any_voiced = voiced and any(v.speaks(p) for v in voiced for p in passages)
+    aside = [focus.voice(v) for v in question.not_voices if focus.voice(v)]
+    cue = focus.type_cues.get(question.answer_type)
+    out = []
+    for rank, passage in enumerate(passages, 1):
+        speaks = any(v.speaks(passage) for v in voiced)
+        for position, sentence in enumerate(split_sentences(passage.text) or [passage.text.strip()]):
+            if injection.search(sentence) or sentence.lower().startswith("editorial note"):
+                continue
+            toks = set(tokens(sentence))
+            overlap = len(words & toks) / max(1, len(words))
+            concepts = set(vocab.concepts(sentence))
+            concept_share = len(topic & concepts) / max(1, len(topic))
+            score = 3.0 * overlap + 1.5 * concept_share + 1.0 * passage.similarity + 0.3 / rank
+            if any_voiced:
+                score += 1.2 if speaks else -0.6
+            if any(v.speaks(passage) for v in aside):
+                score -= 1.5
+            if cue is not None and cue.search(sentence):
+                score += 0.25
+            if len(sentence.split()) > 60:
+                score -= 0.3
+            out.append(Scored(score, overlap, sentence, passage, position))
+    out.sort(key=lambda s: -s.score)
+    return out
+
+
+def select(scored: list[Scored], question: Question, focus: Focus, vocab: Vocab) -> list[Scored]:
+    if not scored:
+        return []
+    lead = scored[0]
+    chosen = [lead]
+    # a question naming two voices (a comparison) hears each of them
+    for vid in question.voices[:3]:
+        voice = focus.voice(vid)
+        if voice and not any(voice.speaks(s.passage) for s in chosen):
+            best = next((s for s in scored if voice.speaks(s.passage) and s.score >= 0.4 * lead.score), None)
+            if best is not None:
+                chosen.append(best)
+    # each part of a two-part question ("why …, and how …?") gets its best sentence
+    for part in question.parts[1:3]:
+        words = set(part)
+        best = max(scored, key=lambda s: len(words & set(tokens(s.sentence))) / max(1, len(words)) + 0.1 * s.score)
+        if best not in chosen and words & set(tokens(best.sentence)):
+            chosen.append(best)
+    # a list or comparison of parties covers each party it names
+    if question.answer_type in ("list", "contrast", "definition"):
+        for concept in [c for c in question.concepts if c in PARTIES][:3]:
+            if not any(concept in vocab.concepts(c.sentence) for c in chosen):
+                best = next((s for s in scored if concept in vocab.concepts(s.sentence)
+                             and s.score >= 0.4 * lead.score), None)
+                if best is not None and len(chosen) < MAX_SENTENCES + 1:
+                    chosen.append(best)
+    for cand in scored[1:]:
+        if len(chosen) >= MAX_SENTENCES:
+            break
+        if cand in chosen or cand.score < 0.6 * lead.score:
+            continue
+        toks = set(tokens(cand.sentence))
+        if any(_jaccard(toks, set(tokens(c.sentence))) >= 0.45 for c in chosen):
+            continue
+        if sum(c.passage.chunk_id == cand.passage.chunk_id for c in chosen) >= 2:
+            continue
+        chosen.append(cand)
+    return chosen
+
+
+def read_verdict(question: Question, lead: Scored, focus: Focus) -> str | None:
+    """yes / no / depends read from the clause of the leading sentence that answers the polar question."""
+    if not question.polar or lead.overlap < 0.25:
+        return None
+    words = set(question.words)
+    clauses = _CLAUSE.split(lead.sentence)
+    clause = max(clauses, key=lambda c: len(words & set(tokens(c))))
+    negated = bool(focus.negation.search(clause))
+    if NEGATIVE.search(question.text):
+        negated = not negated
+    if negated:
+        return "no"
+    if focus.hedge.search(clause) and re.search(r"\b(depend\w*|not always|not a given|sometimes|only (if|when))\b",
+                                                 lead.sentence, re.I):
+        return "depends"
+    return "yes"
+
+
+_VERDICT_EN = {"yes": "Yes", "no": "No", "depends": "It depends"}
+
+
+def compose(question: Question, passages: list, focus: Focus, vocab: Vocab, injection: re.Pattern,
+            corpus_dir: str, mode: str = "rules") -> Answer | None:
+    chosen = select(score_sentences(question, passages, focus, vocab, injection), question, focus, vocab)
+    if not chosen or chosen[0].overlap == 0:
+        return None
+    verdict = read_verdict(question, chosen[0], focus)
+    citations: dict[str, Citation] = {}
+    for s in chosen:
+        if s.passage.chunk_id not in citations:
+            citations[s.passage.chunk_id] = Citation.from_passage(len(citations) + 1, s.passage)
+    if question.language == "nl":
+        text = _dutch(chosen, citations, verdict, focus, vocab, corpus_dir)
+        notices = [focus.dutch.get("notice", "")]
+    else:
+        parts = []
+        for i, s in enumerate(chosen):
+            sentence = attribute(s.sentence, s.passage, focus)
+            if i == 0 and verdict:
+                sentence = f"{_VERDICT_EN[verdict]}: {sentence}"
+            parts.append(f"{sentence} [{citations[s.passage.chunk_id].marker}]")
+        text = " ".join(parts)
+        notices = ["No curated claim answers this exactly; this answer is composed from the passages' sentences."]
+    return Answer(text=text, citations=list(citations.values()), mode=mode, verdict=verdict,
+                  notices=[n for n in notices if n], language=question.language)
+
+
+def _dutch(chosen, citations, verdict, focus: Focus, vocab: Vocab, corpus_dir: str) -> str:
+    dutch = focus.dutch
+    parts, last_who = [], None
+    if verdict:
+        _p, who, _n = _voice_label(chosen[0].passage, focus, "nl")
+        parts.append(dutch.get("verdict_lead", "{verdict}.").format(
+            verdict=dutch.get("verdicts", {}).get(verdict, verdict), who=who))
+    glossed: dict[str, str] = {}
+    terms = dutch_terms(corpus_dir)
+    for s in chosen:
+        _p, who, _n = _voice_label(s.passage, focus, "nl")
+        if who != last_who:
+            parts.append(dutch.get("quote_lead", "{who}:").format(who=who))
+            last_who = who
+        parts.append(f"“{s.sentence}” [{citations[s.passage.chunk_id].marker}]")
+        for concept, term in english_terms(s.sentence, vocab):
+            if concept in terms and term not in glossed:
+                glossed[term] = terms[concept]
+    pairs = [f"{en} = {nl}" for en, nl in glossed.items() if en != nl.lower()]
+    if pairs:
+        parts.append(dutch.get("gloss", "{pairs}.").format(pairs="; ".join(pairs[:6])))
+    return " ".join(parts)
+
+
+def english_terms(sentence: str, vocab: Vocab) -> list[tuple[str, str]]:
+    """(concept, English term) pairs a sentence uses, longest term first, none inside another."""
+    lowered, taken, out = sentence.lower(), [], []
+    for concept, lang, term, rx in vocab.patterns:
+        if lang != "en" or any(c == concept for c, _t in out):
+            continue
+        match = rx.search(lowered)
+        if match and not any(s < match.end() and match.start() < e for s, e in taken):
+            taken.append(match.span())
+            out.append((concept, term))
+    return out
+
+
+# --- helpers the claim path shares ------------------------------------------------------------------------
+
+def cite_pairs(pairs: list[tuple[str, object]]) -> tuple[str, list[Citation]]:
+    """'sentence [n]' text and the numbered citations, one per distinct passage in order of first use."""
+    citations: dict[str, Citation] = {}
+    parts = []
+    for say, passage in pairs:
+        if passage.chunk_id not in citations:
+            citations[passage.chunk_id] = Citation.from_passage(len(citations) + 1, passage)
+        parts.append(f"{say} [{citations[passage.chunk_id].marker}]")
+    return " ".join(parts), list(citations.values())
+
+
+def situation_lead(question: Question, focus: Focus, lang: str) -> tuple[list[tuple[str, dict]], str | None]:
+    """The sentences that map a described arrangement onto the roles, each with the note section it cites, and
+    the verdict they imply for 'so are we partners?': yes when the description names signs of partnership
+    (shared risk, joint planning), no when it names none."""
+    data = focus.situation
+    roles_text = data.get("roles") or {}
+    keys = []
+    for cue in question.situation:
+        party = cue.get("party")
+        for concept in cue.get("concepts") or ():
+            key = f"{party}_{concept}"
+            if party and key in roles_text and key not in keys:
+                keys.append(key)
+    roles = [roles_text[k].get(lang, roles_text[k].get("en")) for k in keys] or \
+        [roles_text.get("unclear", {}).get(lang, "")]
+    out = [((data.get("lead") or {}).get(lang, "{roles}.").format(roles="; ".join(r for r in roles if r)),
+            data.get("cite") or {})]
+    found = {c["id"] for c in question.situation}
+    signs = [data["signs"][k].get(lang) for k in (data.get("signs") or {}) if k in found]
+    block = data.get("partnership_signs" if signs else "no_signs") or {}
+    joiner = " and " if lang == "en" else " en "
+    out.append((block.get(lang, "").format(signs=joiner.join(signs)), block.get("cite") or {}))
+    if "duration" in found and not signs and data.get("duration"):
+        out.append((data["duration"].get(lang, ""), data["duration"].get("cite") or {}))
+    out += [(item.get(lang, ""), item.get("cite") or {}) for item in data.get("answer") or ()]
+    return [(text, cite) for text, cite in out if text], block.get("verdict")

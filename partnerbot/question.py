@@ -1,0 +1,177 @@
+"""Question understanding for the rules answerer: what kind of answer a question asks for, which voice it asks
+about (ChatGPT, Bing, Glick, the Totus author, the literature, a reader), which concepts it names, and — when
+the asker describes their own arrangement — what that situation maps onto. Data in corpus/focus.yaml."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from .errors import ConfigError
+from .lang import tokens
+from .vocab import Vocab
+
+# Answer types that expect a verdict (yes/no), and those that never do.
+POLAR = "verdict"
+
+
+@dataclass(frozen=True)
+class Voice:
+    id: str
+    concepts: tuple[str, ...]
+    patterns: tuple[re.Pattern, ...]
+    doc: str | None
+    voice: str | None
+    names: tuple[str, ...]
+    say: dict
+    who: dict
+
+    def speaks(self, passage) -> bool:
+        """True when a passage speaks in this voice."""
+        doc = getattr(passage, "doc_id", "") or ""
+        return (self.doc is None or doc.startswith(self.doc)) and (self.voice is None or passage.voice == self.voice)
+
+
+@dataclass(frozen=True)
+class Focus:
+    """corpus/focus.yaml, compiled."""
+    voices: tuple[Voice, ...]
+    answer_types: tuple[tuple[str, re.Pattern], ...]
+    asker: re.Pattern
+    cues: tuple[dict, ...]
+    situation: dict
+    type_cues: dict
+    negation: re.Pattern
+    hedge: re.Pattern
+    dutch: dict
+
+    def voice(self, voice_id: str) -> Voice | None:
+        return next((v for v in self.voices if v.id == voice_id), None)
+
+    def voice_of(self, passage) -> Voice | None:
+        """The most specific voice a passage speaks in (its note's own voice)."""
+        return next((v for v in self.voices if v.speaks(passage)), None)
+
+
+@dataclass
+class Question:
+    text: str
+    language: str
+    concepts: list[str]
+    intents: list[str]
+    answer_type: str
+    voices: list[str] = field(default_factory=list)        # voices the question asks about, in order of mention
+    not_voices: list[str] = field(default_factory=list)    # voices it sets aside ("not what ChatGPT said, but …")
+    situation: list[dict] = field(default_factory=list)    # the situation cues found (see focus.yaml)
+    words: list[str] = field(default_factory=list)         # content tokens of the question (English renderings added)
+    parts: list[list[str]] = field(default_factory=list)   # content tokens of each sub-question ("why …, and how …")
+    asks_yes_no: bool = False                              # phrased as a yes/no question, whatever its type
+
+    @property
+    def polar(self) -> bool:
+        return self.answer_type == POLAR
+
+    @property
+    def is_situation(self) -> bool:
+        return self.answer_type == "situation"
+
+
+def _rx(pattern: str) -> re.Pattern:
+    try:
+        return re.compile(pattern, re.I)
+    except re.error as exc:
+        raise ConfigError(f"focus.yaml: bad pattern {pattern!r} ({exc}); fix the regex.") from None
+
+
+@lru_cache(maxsize=4)
+def load_focus(corpus_dir: str) -> Focus:
+    path = Path(corpus_dir) / "focus.yaml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        data = {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML ({str(exc).splitlines()[0]}): fix the file.") from None
+    voices = []
+    for vid, raw in (data.get("voices") or {}).items():
+        where = raw.get("passages") or {}
+        voices.append(Voice(vid, tuple(raw.get("concepts") or ()), tuple(_rx(p) for p in raw.get("patterns") or ()),
+                            where.get("doc"), where.get("voice"), tuple(raw.get("names") or ()),
+                            raw.get("say") or {}, raw.get("who") or {}))
+    situation = data.get("situation") or {}
+    cues = tuple({**cue, "rx": _rx(cue["pattern"])} for cue in situation.get("cues") or ())
+    verdict = data.get("verdict_cues") or {}
+    return Focus(tuple(voices), tuple((k, _rx(v)) for k, v in (data.get("answer_types") or {}).items()),
+                 _rx(situation.get("asker") or r"(?!x)x"), cues, situation,
+                 {k: _rx(v) for k, v in (data.get("type_cues") or {}).items()},
+                 _rx(verdict.get("negation") or r"(?!x)x"), _rx(verdict.get("hedge") or r"(?!x)x"),
+                 data.get("dutch") or {})
+
+
+def answer_type(text: str, focus: Focus, situation: list[dict]) -> str:
+    for name, rx in focus.answer_types:
+        if name == "situation":
+            if situation:
+                return name
+            continue
+        if rx.search(text):
+            return name
+    return "explanation"
+
+
+# Where a question asks a second thing: "…?" followed by more, or ", and how/why/which …" ("en hoe/waarom …").
+_PARTS = re.compile(r"(?<=\?)\s+(?=\S)|,?\s+(?:and|en)\s+(?=(?:how|why|what|which|who|where|is|does|hoe|waarom|wat|welke|"
+                    r"wie|waar)\b)", re.I)
+_SET_ASIDE = re.compile(r"\b(not|niet|rather than|instead of|in plaats van|behalve|apart from|other than|"
+                        r"never mind|forget)\W+(\w+\W+){0,3}$", re.I)
+
+
+def asked_voices(text: str, vocab: Vocab, focus: Focus) -> tuple[list[str], list[str]]:
+    """The voices a question names, in order of mention, and those it sets aside ("not what ChatGPT said")."""
+    lowered = text.lower()
+    found: dict[str, int] = {}
+    aside: set[str] = set()
+    for voice in focus.voices:
+        spans = [m.span() for concept, _lang, _term, rx in vocab.patterns if concept in voice.concepts
+                 for m in rx.finditer(lowered)]
+        spans += [m.span() for rx in voice.patterns for m in rx.finditer(lowered)]
+        if not spans:
+            continue
+        kept = [s for s in spans if not _SET_ASIDE.search(lowered[max(0, s[0] - 40):s[0]])]
+        if kept:
+            found[voice.id] = min(s[0] for s in kept)
+        else:
+            aside.add(voice.id)
+    return sorted(found, key=found.get), sorted(aside)
+
+
+def situation_cues(text: str, focus: Focus) -> list[dict]:
+    """The cues of a described arrangement; none unless the asker speaks of themselves and at least two cues
+    (or one role cue) describe what they do."""
+    if not focus.asker.search(text) or not re.search(focus.situation.get("about") or ".", text, re.I):
+        return []
+    found = [cue for cue in focus.cues if cue["rx"].search(text)]
+    roles = [cue for cue in found if cue.get("party")]
+    return found if roles or len(found) >= 2 else []
+
+
+def understand(text: str, vocab: Vocab, focus: Focus, intents: list[str]) -> Question:
+    language = vocab.language(text)
+    concepts = vocab.concepts(text)
+    situation = situation_cues(text, focus)
+    kind = answer_type(text, focus, situation)
+    if situation and kind == "situation":
+        for cue in situation:
+            concepts += [c for c in cue.get("concepts") or () if c not in concepts]
+    words = list(dict.fromkeys(tokens(vocab.expand(text))))
+    voices, aside = asked_voices(text, vocab, focus)
+    pieces = [p for p in _PARTS.split(text) if p and len(p.split()) >= 3]
+    parts = [list(dict.fromkeys(tokens(vocab.expand(p)))) for p in pieces] if len(pieces) > 1 else []
+    return Question(text=text, language=language, concepts=concepts, intents=intents, answer_type=kind,
+                    voices=voices, not_voices=aside, situation=situation, words=words, parts=parts,
+                    asks_yes_no=bool(dict(focus.answer_types)["verdict"].search(text)) if "verdict" in dict(
+                        focus.answer_types) else False)
