@@ -144,7 +144,7 @@ def map_chart(data: PlacementData, lang: str, lookup: Lookup, placement: Placeme
     for row in rows:
         row["label"] = f"{row['role']} · {row['stage']}"
     x = alt.X("stage:N", sort=stage_names, title=None, axis=alt.Axis(
-        labelAngle=0, labelFontSize=12, labelLimit=200, orient="top", labelOverlap=False,
+        labelAngle=0, labelFontSize=12, labelLimit=200, orient="bottom", labelOverlap=False,
         labelExpr="split(replace(replace(datum.label, /–/g, '–|'), / /g, '|'), '|')", labelLineHeight=14))
     y = alt.Y("role:N", sort=role_names, title=None, axis=alt.Axis(labelFontSize=12, labelLimit=320))
     base = _base(rows)
