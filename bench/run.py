@@ -1,4 +1,4 @@
-"""Run the benchmarks: `python -m bench.run [latency|batch|ingest|scale|coldstart|reach|all] [--torch-threads N]`.
+"""Run the benchmarks: `python -m bench.run [latency|batch|ingest|scale|coldstart|reach|multilingual|all]`.
 
 Each prints its figures and saves bench/out/NAME.json (git-ignored) with the machine facts; bench/RESULTS.md
 is written by hand from those files, with the commands. Benchmarks are not tests: nothing here asserts.
@@ -14,7 +14,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from . import coldstart, latency, reach, scale  # noqa: E402
+from . import coldstart, latency, multilingual, reach, scale  # noqa: E402
 from .common import WORK, machine, save, set_torch_threads  # noqa: E402
 
 BENCHES = {
@@ -24,6 +24,7 @@ BENCHES = {
     "scale": lambda: scale.scale(),
     "coldstart": lambda: {"cli": coldstart.cli(), "apptest": coldstart.apptest(), "browser": coldstart.browser()},
     "reach": lambda: reach.reach(),
+    "multilingual": lambda: multilingual.multilingual(),
 }
 
 
