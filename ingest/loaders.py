@@ -41,12 +41,15 @@ def _decode(raw: bytes, path: Path) -> str:
     return text
 
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's safe loader when present: ~10x faster
+
+
 def split_front_matter(text: str, path: Path) -> tuple[dict, str]:
     match = _FRONT_MATTER.match(text)
     if not match:
         return {}, text
     try:
-        meta = yaml.safe_load(match.group(1)) or {}
+        meta = yaml.load(match.group(1), Loader=_LOADER) or {}
     except yaml.YAMLError as exc:
         raise InputError(f"{path.name}: invalid YAML front matter ({str(exc).splitlines()[0]}); fix the header.") from None
     if not isinstance(meta, dict):
