@@ -43,6 +43,7 @@ class Claim:
     covers: tuple[str, ...] = ()       # concepts the claim deals with without requiring them
     questions: tuple[str, ...] = ()    # canonical questions; tests check each one matches this claim
     leads: dict = None                 # language -> the verdict lead the data wrote ("Yes, with nuance"), if any
+    voice_verdicts: dict = None        # voice id -> the verdict when the question asks for that voice's view
 
     @property
     def concepts(self) -> set[str]:
@@ -67,7 +68,7 @@ class Claim:
         return (10 * len(self.requires) + 4 * bool(self.any_of) + 6 * pattern_hit + 5 * bool(self.intents)
                 + self.priority - 2 * len(present - covered))
 
-    def verdict_for(self, question: str, intents: list[str]) -> str | None:
+    def verdict_for(self, question: str, intents: list[str], voices: list[str] = ()) -> str | None:
         """The verdict code; a yes/no verdict only answers a yes/no question, flipped when it asks about the negative."""
         if self.verdict not in POLAR_VERDICTS:
             return self.verdict
@@ -75,7 +76,8 @@ class Claim:
             return None
         if self.negative_verdict and NEGATIVE.search(question):
             return self.negative_verdict
-        return self.verdict
+        asked = [self.voice_verdicts[v] for v in voices if v in (self.voice_verdicts or {})]
+        return asked[0] if len(asked) == len(voices) and asked else self.verdict
 
 
 def _claim(raw: dict, neutral: frozenset) -> Claim:
@@ -105,7 +107,7 @@ def _claim(raw: dict, neutral: frozenset) -> Claim:
         patterns=tuple(re.compile(rf"\b(?:{p})", re.I) for p in raw.get("patterns") or ()),
         priority=int(raw.get("priority", 0)), verdict=None if verdict is None else str(verdict), sentences=sentences,
         negative_verdict=raw.get("negative_verdict"), neutral=neutral, covers=tuple(raw.get("covers") or ()),
-        questions=tuple(raw.get("questions") or ()), leads=leads)
+        questions=tuple(raw.get("questions") or ()), leads=leads, voice_verdicts=dict(raw.get("voice_verdicts") or {}))
 
 
 @lru_cache(maxsize=4)

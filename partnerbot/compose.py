@@ -22,11 +22,24 @@ from .result import Answer, Citation
 from .vocab import Vocab
 
 MAX_SENTENCES = 4
+MEANING_WEIGHT = 8.0   # weight of the sentence-question cosine (paraphrases the words miss)
 PARTIES = ("client", "contractor", "customer", "supplier", "partner", "strategic_partner")
 _PRONOUN_LEAD = re.compile(r"^(he|she|it|they)\s+(?=[a-z])")
 _POSSESSIVE_LEAD = re.compile(r"^(in|on) (his|her|its|their) ")
 _YEARED = re.compile(r"^(.*?\(\d{4}\))")
 _CLAUSE = re.compile(r"[,;:]\s+|\s+(?:but|however|though|although|whereas|while)\s+")
+
+
+_SENTENCE_FACTS: dict = {}   # (vocab id, sentence) -> (tokens, concepts): the notes repeat across questions
+
+
+def _facts(sentence: str, vocab: Vocab) -> tuple[frozenset, frozenset]:
+    key = (id(vocab), sentence)
+    if key not in _SENTENCE_FACTS:
+        if len(_SENTENCE_FACTS) > 20_000:
+            _SENTENCE_FACTS.clear()
+        _SENTENCE_FACTS[key] = (frozenset(tokens(sentence)), frozenset(vocab.concepts(sentence)))
+    return _SENTENCE_FACTS[key]
 
 
 @dataclass
@@ -85,7 +98,9 @@ def attribute(sentence: str, passage, focus: Focus) -> str:
     return f"{prefix[0].upper()}{prefix[1:]} {body}"
 
 
-def score_sentences(question: Question, passages: list, focus: Focus, vocab: Vocab, injection: re.Pattern) -> list[Scored]:
+def score_sentences(question: Question, passages: list, focus: Focus, vocab: Vocab, injection: re.Pattern,
+                    meaning=None) -> list[Scored]:
+    """Candidate sentences, best first. meaning(sentences) -> cosines with the question (optional)."""
     words = set(question.words)
     topic = {c for c in question.concepts
              if not any(c in v.concepts for v in focus.voices)}
@@ -93,26 +108,28 @@ def score_sentences(question: Question, passages: list, focus: Focus, vocab: Voc
     any_voiced = voiced and any(v.speaks(p) for v in voiced for p in passages)
     aside = [focus.voice(v) for v in question.not_voices if focus.voice(v)]
     cue = focus.type_cues.get(question.answer_type)
+    candidates = [(rank, passage, position, sentence) for rank, passage in enumerate(passages, 1)
+                  for position, sentence in enumerate(split_sentences(passage.text) or [passage.text.strip()])
+                  if not injection.search(sentence) and not sentence.lower().startswith("editorial note")]
+    cosine = meaning([c[3] for c in candidates]) if meaning and candidates else {}
     out = []
-    for rank, passage in enumerate(passages, 1):
+    for rank, passage, position, sentence in candidates:
         speaks = any(v.speaks(passage) for v in voiced)
-        for position, sentence in enumerate(split_sentences(passage.text) or [passage.text.strip()]):
-            if injection.search(sentence) or sentence.lower().startswith("editorial note"):
-                continue
-            toks = set(tokens(sentence))
-            overlap = len(words & toks) / max(1, len(words))
-            concepts = set(vocab.concepts(sentence))
-            concept_share = len(topic & concepts) / max(1, len(topic))
-            score = 3.0 * overlap + 1.5 * concept_share + 1.0 * passage.similarity + 0.3 / rank
-            if any_voiced:
-                score += 1.2 if speaks else -0.6
-            if any(v.speaks(passage) for v in aside):
-                score -= 1.5
-            if cue is not None and cue.search(sentence):
-                score += 0.25
-            if len(sentence.split()) > 60:
-                score -= 0.3
-            out.append(Scored(score, overlap, sentence, passage, position))
+        toks = set(tokens(sentence))
+        overlap = len(words & toks) / max(1, len(words))
+        concepts = set(vocab.concepts(sentence))
+        concept_share = len(topic & concepts) / max(1, len(topic))
+        score = (3.0 * overlap + 1.5 * concept_share + 1.0 * passage.similarity + 0.3 / rank
+                 + MEANING_WEIGHT * cosine.get(sentence, 0.0))
+        if any_voiced:
+            score += 1.2 if speaks else -0.6
+        if any(v.speaks(passage) for v in aside):
+            score -= 1.5
+        if cue is not None and cue.search(sentence):
+            score += 0.25
+        if len(sentence.split()) > 60:
+            score -= 0.3
+        out.append(Scored(score, overlap, sentence, passage, position))
     out.sort(key=lambda s: -s.score)
     return out
 
@@ -138,8 +155,8 @@ def select(scored: list[Scored], question: Question, focus: Focus, vocab: Vocab)
     # a list or comparison of parties covers each party it names
     if question.answer_type in ("list", "contrast", "definition"):
         for concept in [c for c in question.concepts if c in PARTIES][:3]:
-            if not any(concept in vocab.concepts(c.sentence) for c in chosen):
-                best = next((s for s in scored if concept in vocab.concepts(s.sentence)
+            if not any(concept in _facts(c.sentence, vocab)[1] for c in chosen):
+                best = next((s for s in scored if concept in _facts(s.sentence, vocab)[1]
                              and s.score >= 0.4 * lead.score), None)
                 if best is not None and len(chosen) < MAX_SENTENCES + 1:
                     chosen.append(best)
@@ -179,8 +196,8 @@ _VERDICT_EN = {"yes": "Yes", "no": "No", "depends": "It depends"}
 
 
 def compose(question: Question, passages: list, focus: Focus, vocab: Vocab, injection: re.Pattern,
-            corpus_dir: str, mode: str = "rules") -> Answer | None:
-    chosen = select(score_sentences(question, passages, focus, vocab, injection), question, focus, vocab)
+            corpus_dir: str, mode: str = "rules", meaning=None) -> Answer | None:
+    chosen = select(score_sentences(question, passages, focus, vocab, injection, meaning), question, focus, vocab)
     if not chosen or chosen[0].overlap == 0:
         return None
     verdict = read_verdict(question, chosen[0], focus)

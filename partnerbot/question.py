@@ -48,6 +48,7 @@ class Focus:
     negation: re.Pattern
     hedge: re.Pattern
     dutch: dict
+    requests: re.Pattern
 
     def voice(self, voice_id: str) -> Voice | None:
         return next((v for v in self.voices if v.id == voice_id), None)
@@ -109,11 +110,22 @@ def load_focus(corpus_dir: str) -> Focus:
                  _rx(situation.get("asker") or r"(?!x)x"), cues, situation,
                  {k: _rx(v) for k, v in (data.get("type_cues") or {}).items()},
                  _rx(verdict.get("negation") or r"(?!x)x"), _rx(verdict.get("hedge") or r"(?!x)x"),
-                 data.get("dutch") or {})
+                 data.get("dutch") or {}, _rx(data.get("requests") or r"(?!x)x"))
+
+
+_WH = re.compile(r"\b(what|which|who|whom|whose|how|why|where|when|wat|welke|welk|wie|hoe|waarom|waar|wanneer|"
+                 r"waarvoor|waardoor|hoezo)\b", re.I)
 
 
 def answer_type(text: str, focus: Focus, situation: list[dict]) -> str:
+    # a question sentence with no question word is a yes/no question ("Heijmans had a partnership there, right?")
+    asked = [s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if s.endswith("?")]
+    request = bool(focus.requests.search(asked[-1] if asked else text))
+    if asked and not situation and not request and not _WH.search(asked[-1]):
+        return "verdict"
     for name, rx in focus.answer_types:
+        if name == "verdict" and request:
+            continue
         if name == "situation":
             if situation:
                 return name

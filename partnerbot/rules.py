@@ -77,7 +77,9 @@ our my your to in on at for with from by of about between most more less all eve
 # Concepts that make a question about relationships even when it also mentions an off-topic word.
 _CORE = frozenset({"client", "contractor", "customer", "supplier", "partner", "strategic_partner", "rasci", "sla_ola",
                    "series", "maturity", "range", "hierarchy", "coexist", "hybrid", "assignment"})
+_SENTENCE_VECTORS: dict = {}   # sentence -> unit vector, filled as composed answers need them
 COMPOSE_K = 8   # passages a composed answer may draw its sentences from
+VOICE_K = 40    # how far a search reaches for passages in the voice a question names
 VOICE_LABEL = {"author": "the article's author", "chatgpt": "a quoted ChatGPT answer", "bing": "a quoted Bing answer",
                "reader": "a reader's comment", "literature": "a literature note", "document": "your document"}
 
@@ -163,16 +165,48 @@ class RulesAnswerer:
         if q.is_situation:
             return self._situation(q, intents)
         claim = self.match_claim(q.text, q.concepts, intents)
+        if claim is not None and self._claim_fits(claim, q):
+            answer = self._from_claim(q, claim, intents, passages)
+            if answer is not None:
+                return answer
         strong = [p for p in passages if p.similarity >= self.settings.min_similarity]
-        composed = None if injected or not strong else compose(
-            q, strong, self.focus, self.vocab, _INJECTION, str(self.settings.corpus_dir), self.mode)
-        if claim is not None and (composed is None or self._claim_fits(claim, q, composed)):
-            return self._from_claim(q, claim, intents, passages) or composed
+        strong += self._voice_passages(q, strong)
+        if injected or not strong:
+            return self._from_claim(q, claim, intents, passages) if claim is not None else None
+        composed = compose(q, strong, self.focus, self.vocab, _INJECTION, str(self.settings.corpus_dir), self.mode,
+                           lambda sentences: self._meaning(q.text, sentences))
+        if composed is None and claim is not None:
+            return self._from_claim(q, claim, intents, passages)
         return composed
 
-    def _claim_fits(self, claim: Claim, q: Question, composed: Answer) -> bool:
-        """Evidence that a claim answers this question: it speaks in the voice the question names, and its
-        sentences cover the question's words about as well as the best sentences of the passages do."""
+    def _voice_passages(self, q: Question, strong: list[Passage]) -> list[Passage]:
+        """When the question names a voice that none of the best passages speaks in, that voice's best passages
+        from a wider search (a question about the literature, not about what ChatGPT said of it)."""
+        voices = [v for v in (self.focus.voice(vid) for vid in q.voices) if v is not None]
+        if not voices or any(v.speaks(p) for v in voices for p in strong):
+            return []
+        wider = self.retriever.search(q.text, k=VOICE_K).passages
+        return [p for p in wider if any(v.speaks(p) for v in voices)
+                and p.similarity >= self.settings.min_similarity][:4]
+
+    def _meaning(self, question: str, sentences: list[str]) -> dict[str, float]:
+        """Cosine of each sentence with the question; sentence vectors are cached per process (the notes do not
+        change between questions, so after the first few questions only the question is embedded)."""
+        import numpy as np
+
+        embedder = self.retriever.store.embedder
+        missing = [s for s in dict.fromkeys(sentences) if s not in _SENTENCE_VECTORS]
+        if missing:
+            if len(_SENTENCE_VECTORS) > 20_000:
+                _SENTENCE_VECTORS.clear()
+            _SENTENCE_VECTORS.update(zip(missing, np.asarray(embedder.embed(missing), dtype=np.float32)))
+        query = np.asarray(embedder.embed_one(question), dtype=np.float32)
+        query /= max(float(np.linalg.norm(query)), 1e-12)
+        return {s: float(_SENTENCE_VECTORS[s] @ query) for s in sentences}
+
+    def _claim_fits(self, claim: Claim, q: Question) -> bool:
+        """Evidence that a claim answers this question's focus: it leads with the voice the question names (or
+        is about it), and not with a voice the question sets aside."""
         if q.voices and not self._claim_speaks(claim, q.voices):
             return False
         if q.not_voices and self._claim_speaks(claim, q.not_voices, lead_only=True):
@@ -205,7 +239,7 @@ class RulesAnswerer:
         if use_lang != lang:
             notices.append("This answer has no Dutch rendering yet; it is given in English.")
         retrieved_score = {p.chunk_id: p.score for p in retrieved}
-        verdict = claim.verdict_for(q.text, intents + (["yesno"] if q.polar or q.is_situation else []))
+        verdict = claim.verdict_for(q.text, intents + (["yesno"] if q.polar else []), q.voices)
         pairs = []
         for n, (english, item) in enumerate(zip(claim.sentences["en"], claim.sentences[use_lang])):
             passage = self._best_passage(item.get("cite") or english.get("cite"), english["say"],
