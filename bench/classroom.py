@@ -60,14 +60,16 @@ class Sampler(threading.Thread):
                 return
 
 
-def start_server(store: Path, log: Path) -> tuple[subprocess.Popen, str]:
+def start_server(store: Path, log: Path, options: tuple[str, ...] = ()) -> tuple[subprocess.Popen, str]:
+    """`streamlit run app.py` on a free loopback port; options are more `--section.name value` arguments."""
     port = _free_port()
     env = {**os.environ, "PARTNERBOT_STORE": str(store), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
            "TOKENIZERS_PARALLELISM": "false", "PARTNERBOT_UPLOAD_DIR": str(store.parent / "uploads")}
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "app.py"), "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+             *options],
             cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
