@@ -140,11 +140,12 @@ class MuseEmbedder:
 
         if not texts:
             return []
-        out = []
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths share a batch: less padding
+        vectors = np.zeros((len(texts), MODELS["muse"].dim), dtype=np.float32)
         with self._encode_lock:
-            for start in range(0, len(texts), batch_size):
-                out.append(self.session.run(["outputs"], {"inputs": list(texts[start:start + batch_size])})[0])
-        vectors = np.vstack(out).astype(np.float32)
+            for start in range(0, len(order), batch_size):
+                rows = order[start:start + batch_size]
+                vectors[rows] = self.session.run(["outputs"], {"inputs": [texts[i] for i in rows]})[0]
         vectors /= np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)
         return vectors.tolist()
 
