@@ -44,6 +44,8 @@ class Claim:
     questions: tuple[str, ...] = ()    # canonical questions; tests check each one matches this claim
     leads: dict = None                 # language -> the verdict lead the data wrote ("Yes, with nuance"), if any
     voice_verdicts: dict = None        # voice id -> the verdict when the question asks for that voice's view
+    concept_verdicts: dict = None      # concept -> the verdict when the question names it (e.g. coexist: "yes")
+    check_verdict: str | None = None   # a claim with no verdict of its own: the verdict to a yes/no check of it
 
     @property
     def concepts(self) -> set[str]:
@@ -68,16 +70,26 @@ class Claim:
         return (10 * len(self.requires) + 4 * bool(self.any_of) + 6 * pattern_hit + 5 * bool(self.intents)
                 + self.priority - 2 * len(present - covered))
 
-    def verdict_for(self, question: str, intents: list[str], voices: list[str] = ()) -> str | None:
-        """The verdict code; a yes/no verdict only answers a yes/no question, flipped when it asks about the negative."""
+    def verdict_for(self, question: str, intents: list[str], voices: list[str] = (),
+                    concepts: list[str] = ()) -> str | None:
+        """The verdict code; a yes/no verdict only answers a yes/no question, flipped when it asks about the negative.
+        A claim without a yes/no verdict may still give one to a yes/no question that checks it ("Can I cite these
+        as they are?"). A question for one voice's view gets that voice's verdict; one naming a concept the claim
+        gives its own verdict for (whether two roles hold at the same time) gets that."""
         if self.verdict not in POLAR_VERDICTS:
+            if self.check_verdict and {"yesno", "check"} <= set(intents):
+                return self.negative_verdict if self.negative_verdict and NEGATIVE.search(question) else \
+                    self.check_verdict
             return self.verdict
         if not {"yesno", "check"} & set(intents):
             return None
         if self.negative_verdict and NEGATIVE.search(question):
             return self.negative_verdict
         asked = [self.voice_verdicts[v] for v in voices if v in (self.voice_verdicts or {})]
-        return asked[0] if len(asked) == len(voices) and asked else self.verdict
+        if asked and len(asked) == len(voices):
+            return asked[0]
+        named = [v for c, v in (self.concept_verdicts or {}).items() if c in concepts]
+        return named[0] if named else self.verdict
 
 
 def _claim(raw: dict, neutral: frozenset) -> Claim:
@@ -107,7 +119,9 @@ def _claim(raw: dict, neutral: frozenset) -> Claim:
         patterns=tuple(re.compile(rf"\b(?:{p})", re.I) for p in raw.get("patterns") or ()),
         priority=int(raw.get("priority", 0)), verdict=None if verdict is None else str(verdict), sentences=sentences,
         negative_verdict=raw.get("negative_verdict"), neutral=neutral, covers=tuple(raw.get("covers") or ()),
-        questions=tuple(raw.get("questions") or ()), leads=leads, voice_verdicts=dict(raw.get("voice_verdicts") or {}))
+        questions=tuple(raw.get("questions") or ()), leads=leads, voice_verdicts=dict(raw.get("voice_verdicts") or {}),
+        concept_verdicts=dict(raw.get("concept_verdicts") or {}),
+        check_verdict=None if raw.get("check_verdict") is None else str(raw["check_verdict"]))
 
 
 @lru_cache(maxsize=4)

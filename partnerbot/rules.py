@@ -24,13 +24,15 @@ INTENTS = {
     "literature": r"\b(literature|books?|reading|read|research|scholarly|academic|studies|literatuur|boeken|boek|lezen|"
                   r"onderzoek|wetenschap\w*)\b",
     "check": r"\b(right|correct|true|accurate|wrong|incorrect|false|reliable|trust(worthy)?|verified|real|really|fabricated|fake|"
-             r"made up|invented|exist|exists|klopt|klopte|kloppen|klopten|juist|onjuist|fout|betrouwbaar|waar|echt|verzonnen|bestaat|bestaan)\b",
+             r"made up|invented|exist|exists|klopt|klopte|kloppen|klopten|juist|onjuist|fout|betrouwbaar|waar|echt|verzonnen|bestaat|bestaan|"
+             r"rely on|as (it|they) (is|are|stand)|as given|as listed|safe to (use|cite)|usable|bibliograph\w*|literatuurlijst|"
+             r"zomaar (gebruiken|citeren|overnemen))\b",
     "yesno": r"(^|[,;:]\s*)\s*(and\s+|en\s+|so\s+|but\s+|maar\s+)?(can|could|is|are|does|do|should|must|may|will|would|did|has|have|was|"
              r"were|kan|kunnen|kun|mag|mogen|moet|moeten|is|zijn|heeft|hebben|heb|hebt|bestaat|bestaan|klopt|klopte|kloppen|klopten|was|waren|wordt|"
              r"worden|verliest|verliezen|blijft|blijven|gaat|hoort|horen|geldt|staat|draagt|houdt|had|hadden|zou|zouden)\b",
     "definition": r"^\s*(what|wat|define|definieer|explain|leg|describe|beschrijf|how does .* (describe|define))\b|"
                   r"\b(what is|what's|what are|meaning|definition|mean by|stand for|stands for|wat is|wat zijn|wat betekent|"
-                  r"betekenis|definitie|staat voor)\b",
+                  r"betekenis|definitie|staat voor|characteri[sz]\w*|kenmerk\w*|eigenschap\w*)\b",
     "why": r"^\s*(and\s+|en\s+)?(why|waarom|how come|hoezo)\b",
 }
 _INTENT_RX = {name: re.compile(rx, re.I) for name, rx in INTENTS.items()}
@@ -239,7 +241,7 @@ class RulesAnswerer:
         if use_lang != lang:
             notices.append("This answer has no Dutch rendering yet; it is given in English.")
         retrieved_score = {p.chunk_id: p.score for p in retrieved}
-        verdict = claim.verdict_for(q.text, intents + (["yesno"] if q.polar else []), q.voices)
+        verdict = claim.verdict_for(q.text, intents + (["yesno"] if q.polar else []), q.voices, q.concepts)
         pairs = []
         for n, (english, item) in enumerate(zip(claim.sentences["en"], claim.sentences[use_lang])):
             passage = self._best_passage(item.get("cite") or english.get("cite"), english["say"],
@@ -248,7 +250,7 @@ class RulesAnswerer:
                 continue
             passage.score = retrieved_score.get(passage.chunk_id, round(support(english["say"], passage.text), 4))
             say = item["say"].strip()
-            if n == 0 and verdict in POLAR_VERDICTS and claim.leads.get(use_lang):
+            if n == 0 and verdict in POLAR_VERDICTS and (claim.leads.get(use_lang) or claim.check_verdict):
                 say = f"{VERDICT_LEADS[use_lang][verdict]}. {say}"   # "How can …" / "Why …" get no "Yes."
             pairs.append((say, passage))
         if not pairs:
