@@ -49,6 +49,25 @@ class Focus:
     hedge: re.Pattern
     dutch: dict
     requests: re.Pattern
+    placement: object = None   # corpus/placement.yaml (the explorer's signals), when present
+
+    def signals(self, text: str) -> list[dict]:
+        """The placement signals a description names, as situation cues: a signal after a negation in the same
+        clause ("no department gets anything tailored") does not count."""
+        data = self.placement
+        if data is None:
+            return []
+        found = []
+        not_signs = self.situation.get("not_signs")
+        for sid, signal in data.signals.items():
+            for match in (m for rx in signal.patterns for m in rx.finditer(text)):
+                if negated(text, match.start()) or not_signs and re.fullmatch(not_signs, match.group(0), re.I):
+                    continue
+                partnership = sum(w for st, w in signal.stage.items() if st in ("partnership", "strategic-partnership"))
+                found.append({"id": sid, "signal": True, "label": signal.label, "glick": dict(signal.glick),
+                              "partnership": partnership, "final_say": signal.final_say, "at": match.start()})
+                break
+        return sorted(found, key=lambda c: c["at"])
 
     def voice(self, voice_id: str) -> Voice | None:
         return next((v for v in self.voices if v.id == voice_id), None)
@@ -56,6 +75,15 @@ class Focus:
     def voice_of(self, passage) -> Voice | None:
         """The most specific voice a passage speaks in (its note's own voice)."""
         return next((v for v in self.voices if v.speaks(passage)), None)
+
+
+_CLAUSE_START = re.compile(r"[.;:!?()]|,\s+(?:but|maar|and|en|while|terwijl)\b|\s(?:but|maar)\s", re.I)
+_NEGATED = re.compile(r"\b(no|not|never|nothing|none|without|neither|nor|geen|niet|nooit|niets|zonder)\b", re.I)
+
+
+def negated(text: str, at: int) -> bool:
+    """True when a negation precedes position `at` in the same clause ("there is no joint planning")."""
+    return bool(_NEGATED.search(_CLAUSE_START.split(text[:at])[-1]))
 
 
 @dataclass
@@ -110,7 +138,16 @@ def load_focus(corpus_dir: str) -> Focus:
                  _rx(situation.get("asker") or r"(?!x)x"), cues, situation,
                  {k: _rx(v) for k, v in (data.get("type_cues") or {}).items()},
                  _rx(verdict.get("negation") or r"(?!x)x"), _rx(verdict.get("hedge") or r"(?!x)x"),
-                 data.get("dutch") or {}, _rx(data.get("requests") or r"(?!x)x"))
+                 data.get("dutch") or {}, _rx(data.get("requests") or r"(?!x)x"), _placement(corpus_dir))
+
+
+def _placement(corpus_dir: str):
+    """The explorer's placement data (signals with their weights towards stages and Glick types), or None."""
+    from .placement import load_placement
+
+    if not (Path(corpus_dir) / "placement.yaml").exists():
+        return None
+    return load_placement(corpus_dir)
 
 
 _WH = re.compile(r"\b(what|which|who|whom|whose|how|why|where|when|wat|welke|welk|wie|hoe|waarom|waar|wanneer|"
@@ -163,10 +200,13 @@ def asked_voices(text: str, vocab: Vocab, focus: Focus) -> tuple[list[str], list
 
 def situation_cues(text: str, focus: Focus) -> list[dict]:
     """The cues of a described arrangement; none unless the asker speaks of themselves and at least two cues
-    (or one role cue) describe what they do."""
+    (or one role cue) describe what they do. The explorer's placement signals count as cues too (shared
+    investment, knowledge exchange, standard packages, tailored work …)."""
     if not focus.asker.search(text) or not re.search(focus.situation.get("about") or ".", text, re.I):
         return []
-    found = [cue for cue in focus.cues if cue["rx"].search(text)]
+    found = [cue for cue in focus.cues if any(not negated(text, m.start()) for m in cue["rx"].finditer(text))]
+    ids = {cue["id"] for cue in found}
+    found += [cue for cue in focus.signals(text) if cue["id"] not in ids]
     roles = [cue for cue in found if cue.get("party")]
     return found if roles or len(found) >= 2 else []
 

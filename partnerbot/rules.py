@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from .claims import NEGATIVE, POLAR_VERDICTS, VERDICT_LEADS, Claim, load_claims, split_sentences, support  # noqa: F401 (re-exported)
-from .compose import cite_pairs, compose, situation_lead
+from .compose import PARTIES, cite_pairs, compose, glick_lead, situation_lead
 from .question import Question, load_focus, understand
 from .result import Answer, Citation, History, history_turns
 from .followup import rewrite
@@ -84,6 +84,12 @@ COMPOSE_K = 8   # passages a composed answer may draw its sentences from
 VOICE_K = 40    # how far a search reaches for passages in the voice a question names
 VOICE_LABEL = {"author": "the article's author", "chatgpt": "a quoted ChatGPT answer", "bing": "a quoted Bing answer",
                "reader": "a reader's comment", "literature": "a literature note", "document": "your document"}
+
+
+def _last_question(text: str) -> str:
+    """The last sentence that asks something (what a described situation is followed by)."""
+    asked = [s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if s.endswith("?")]
+    return asked[-1] if asked else text
 
 
 def detect_intents(question: str) -> list[str]:
@@ -262,8 +268,15 @@ class RulesAnswerer:
     def _situation(self, q: Question, intents: list[str]) -> Answer | None:
         """A described arrangement: its roles, the signs of partnership it names (or lacks), what the sources say
         about any such arrangement (corpus/focus.yaml); a yes/no question gets the verdict the description implies."""
-        english, _verdict = situation_lead(q, self.focus, "en")
-        said, verdict = situation_lead(q, self.focus, q.language)
+        glick = glick_lead(q, self.focus, "en") if self._in_glicks_terms(q) else None
+        if glick is not None:
+            english, kind = glick
+            said, _kind = glick_lead(q, self.focus, q.language)
+            asked = [c for c in self.vocab.concepts(_last_question(q.text)) if c in PARTIES]
+            verdict = ("yes" if asked[0] == kind else "no") if len(asked) == 1 else None
+        else:
+            english, _verdict = situation_lead(q, self.focus, "en")
+            said, verdict = situation_lead(q, self.focus, q.language)
         pairs = []
         for (en_text, cite), (text, _cite) in zip(english, said):
             passage = self._best_passage(cite.get("note"), en_text, cite.get("section"))
@@ -275,6 +288,10 @@ class RulesAnswerer:
         polar = q.asks_yes_no or bool({"yesno", "check"} & set(intents))
         return Answer(text=text, citations=citations, mode=self.mode, verdict=verdict if polar else None,
                       language=q.language)
+
+    def _in_glicks_terms(self, q: Question) -> bool:
+        """A described arrangement asked about in Glick's terms: his name, his range, or his customer type."""
+        return "glick" in q.voices or bool({"range", "customer"} & set(self.vocab.concepts(_last_question(q.text))))
 
     def _best_passage(self, note_id: str, sentence: str, section: str | None) -> Passage | None:
         candidates = self.retriever.note_passages(note_id)

@@ -137,3 +137,49 @@ def test_attribution_is_short_and_natural():
 def test_practical_advice_the_sources_cannot_give_is_refused(rules, question):
     answer = rules.answer(question)
     assert answer.refused and not answer.citations
+
+
+def test_placement_signals_count_as_situation_cues_unless_negated():
+    q = _q("We buy standard packages for the whole company from our IT department; no department gets anything "
+           "tailored. Is that a partnership?")
+    ids = {c["id"] for c in q.situation}
+    assert "many_buyers" in ids and "customised" not in ids   # "no department gets anything tailored"
+    q = _q("We have bought from the same wholesaler for six years, but there is no joint planning. Are we partners?")
+    assert "joint_planning" not in {c["id"] for c in q.situation}
+    # naming the relationship type is not a sign of it
+    assert not _q("Our contract with them is a strategic partnership, isn't it?").situation
+
+
+@pytest.mark.parametrize("question, kind, cited", [
+    ("Our IT department runs e-mail and laptops for the whole company with standard packages; no department gets "
+     "anything tailored. In Glick's terms, what kind of relationship is that?", "customer", "glick/customers"),
+    ("Our IT department builds tailored, custom software for each business unit's specific needs. In Glick's terms, "
+     "what kind of relationship is that?", "client", "glick/clients"),
+])
+def test_a_situation_asked_in_glicks_terms_is_placed_on_his_range(rules, question, kind, cited):
+    answer = rules.answer(question)
+    assert f"that is a {kind} relationship" in answer.text and cited in [c.doc_id for c in answer.citations]
+    assert "not a maturity model" in answer.text
+
+
+def test_a_situation_polar_in_glicks_terms_gets_yes_or_no_from_the_placement(rules):
+    text = "Our IT department sells standard packages to every department at list prices. Is that a {} relationship in Glick's terms?"
+    assert rules.answer(text.format("customer")).verdict == "yes"
+    assert rules.answer(text.format("partner")).verdict == "no"
+
+
+def test_a_situation_is_placed_on_the_totus_series(rules):
+    answer = rules.answer("We've bought our office supplies from the same wholesaler for six years and renegotiate "
+                          "prices every January, but there is no joint planning. Is that already a partnership?")
+    assert answer.verdict == "no" and "stage 2, the supplier relationship" in answer.text
+    assert "totus/four-stage-series" in [c.doc_id for c in answer.citations]
+
+
+def test_glick_situation_sentences_are_supported_by_the_sections_they_cite(rules):
+    for kind, items in FOCUS.situation["glick"].items():
+        for item in items:
+            cite = item["cite"]
+            passages = [p for p in rules.retriever.note_passages(cite["note"])
+                        if cite["section"].lower() in p.section.lower()]
+            assert passages and item.get("nl"), (kind, cite)
+            assert max(support(item["en"], p.text) for p in passages) >= rules.settings.support_threshold, item["en"]
