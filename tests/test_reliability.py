@@ -542,6 +542,7 @@ def test_a_store_beyond_sqlites_variable_limit_still_searches_and_ingests(fresh_
     the BM25 mirror and ingest's look-up of what is stored read in pages instead."""
     import numpy as np
 
+    from partnerbot.embed import MODELS
     from partnerbot.retrieval import get_retriever
 
     store = open_store(fresh_settings)
@@ -549,7 +550,7 @@ def test_a_store_beyond_sqlites_variable_limit_still_searches_and_ingests(fresh_
     total = 33_000
     for start in range(0, total, 5000):
         count = min(5000, total - start)
-        vectors = rng.normal(size=(count, 384)).astype("float32")
+        vectors = rng.normal(size=(count, MODELS[fresh_settings.embed_model].dim)).astype("float32")
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
         store.collection.add(ids=[f"bulk-{i}" for i in range(start, start + count)],
                              documents=[f"Bulk passage {i} about invoices and delivery." for i in range(start, start + count)],
