@@ -175,13 +175,27 @@ def select(scored: list[Scored], question: Question, focus: Focus, vocab: Vocab)
 
 
 def read_verdict(question: Question, lead: Scored, focus: Focus) -> str | None:
-    """yes / no / depends read from the clause of the leading sentence that answers the polar question."""
-    if not question.polar or lead.overlap < 0.25:
+    """yes / no / depends read from the clause of the leading sentence that answers the polar question: a verdict
+    it states outright, a restriction ("only for the few") of what the question asks about all of, a negation."""
+    if not question.polar:
         return None
     words = set(question.words)
+    asked = set(tokens(_last_asked(question.text)))   # after a premise, the question sentence itself
+    overlap = max(lead.overlap, len(asked & set(tokens(lead.sentence))) / max(1, len(asked)))
+    cues = focus.verdict_cues
+    explicit = cues.get("explicit") and cues["explicit"].search(lead.sentence)
+    if explicit and overlap >= 0.1:
+        said = (explicit.group("verdict") or explicit.group("lead")).lower()
+        flip = bool(NEGATIVE.search(question.text))
+        return ("no" if said in ("no", "nee") else "yes") if not flip else ("yes" if said in ("no", "nee") else "no")
+    if overlap < 0.25:
+        return None
     clauses = _CLAUSE.split(lead.sentence)
     clause = max(clauses, key=lambda c: len(words & set(tokens(c))))
     negated = bool(focus.negation.search(clause))
+    if cues.get("universal") and cues.get("restrictive") and cues["universal"].search(_last_asked(question.text)) \
+            and cues["restrictive"].search(lead.sentence) and not cues["universal"].search(lead.sentence):
+        negated = True
     if NEGATIVE.search(question.text):
         negated = not negated
     if negated:
@@ -190,6 +204,11 @@ def read_verdict(question: Question, lead: Scored, focus: Focus) -> str | None:
                                                  lead.sentence, re.I):
         return "depends"
     return "yes"
+
+
+def _last_asked(text: str) -> str:
+    asked = [s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if s.endswith("?")]
+    return asked[-1] if asked else text
 
 
 _VERDICT_EN = {"yes": "Yes", "no": "No", "depends": "It depends"}

@@ -50,6 +50,7 @@ class Focus:
     dutch: dict
     requests: re.Pattern
     placement: object = None   # corpus/placement.yaml (the explorer's signals), when present
+    verdict_cues: dict = field(default_factory=dict)   # the other compiled verdict_cues (explicit, universal, …)
 
     def signals(self, text: str) -> list[dict]:
         """The placement signals a description names, as situation cues: a signal after a negation in the same
@@ -79,6 +80,9 @@ class Focus:
 
 _CLAUSE_START = re.compile(r"[.;:!?()]|,\s+(?:but|maar|and|en|while|terwijl)\b|\s(?:but|maar)\s", re.I)
 _NEGATED = re.compile(r"\b(no|not|never|nothing|none|without|neither|nor|geen|niet|nooit|niets|zonder)\b", re.I)
+
+
+_SENTENCES = re.compile(r"(?<=[.!?])\s+")
 
 
 def negated(text: str, at: int) -> bool:
@@ -138,7 +142,8 @@ def load_focus(corpus_dir: str) -> Focus:
                  _rx(situation.get("asker") or r"(?!x)x"), cues, situation,
                  {k: _rx(v) for k, v in (data.get("type_cues") or {}).items()},
                  _rx(verdict.get("negation") or r"(?!x)x"), _rx(verdict.get("hedge") or r"(?!x)x"),
-                 data.get("dutch") or {}, _rx(data.get("requests") or r"(?!x)x"), _placement(corpus_dir))
+                 data.get("dutch") or {}, _rx(data.get("requests") or r"(?!x)x"), _placement(corpus_dir),
+                 {k: _rx(v) for k, v in verdict.items() if k not in ("negation", "hedge")})
 
 
 def _placement(corpus_dir: str):
@@ -204,9 +209,12 @@ def situation_cues(text: str, focus: Focus) -> list[dict]:
     investment, knowledge exchange, standard packages, tailored work …)."""
     if not focus.asker.search(text) or not re.search(focus.situation.get("about") or ".", text, re.I):
         return []
-    found = [cue for cue in focus.cues if any(not negated(text, m.start()) for m in cue["rx"].finditer(text))]
+    # only the sentences in which the asker speaks of themselves describe their arrangement ("ChatGPT told the
+    # consultant …" is a premise, not a description)
+    described = " ".join(s for s in _SENTENCES.split(text.strip()) if focus.asker.search(s))
+    found = [cue for cue in focus.cues if any(not negated(described, m.start()) for m in cue["rx"].finditer(described))]
     ids = {cue["id"] for cue in found}
-    found += [cue for cue in focus.signals(text) if cue["id"] not in ids]
+    found += [cue for cue in focus.signals(described) if cue["id"] not in ids]
     roles = [cue for cue in found if cue.get("party")]
     return found if roles or len(found) >= 2 else []
 
@@ -221,6 +229,13 @@ def understand(text: str, vocab: Vocab, focus: Focus, intents: list[str]) -> Que
             concepts += [c for c in cue.get("concepts") or () if c not in concepts]
     words = list(dict.fromkeys(tokens(vocab.expand(text))))
     voices, aside = asked_voices(text, vocab, focus)
+    # a premise ("Bing said partnerships rest on trust.") followed by a question naming another voice ("Is there
+    # academic work behind that?"): the question asks about the voice it names itself
+    sentences = _SENTENCES.split(text.strip())
+    if len(sentences) > 1 and sentences[-1].endswith("?"):
+        last, _aside = asked_voices(sentences[-1], vocab, focus)
+        if last and set(last) != set(voices):
+            voices = last
     pieces = [p for p in _PARTS.split(text) if p and len(p.split()) >= 3]
     parts = [list(dict.fromkeys(tokens(vocab.expand(p)))) for p in pieces] if len(pieces) > 1 else []
     return Question(text=text, language=language, concepts=concepts, intents=intents, answer_type=kind,

@@ -183,3 +183,30 @@ def test_glick_situation_sentences_are_supported_by_the_sections_they_cite(rules
                         if cite["section"].lower() in p.section.lower()]
             assert passages and item.get("nl"), (kind, cite)
             assert max(support(item["en"], p.text) for p in passages) >= rules.settings.support_threshold, item["en"]
+
+
+def test_a_premise_is_not_a_description_and_its_voice_yields_to_the_asked_one():
+    q = _q("ChatGPT told the Totus consultant that a contractor and a partner can be one party. How much weight "
+           "should I give to that agreement?")
+    assert not q.situation   # the asker describes nothing of their own
+    assert _q("Bing said partnerships rest on trust. Is there any academic work behind that idea?").voices == ["literature"]
+
+
+def _scored(sentence: str):
+    from partnerbot.compose import Scored
+
+    return Scored(1.0, 0.5, sentence, None, 0)
+
+
+@pytest.mark.parametrize("question, sentence, verdict", [
+    ("Should every supplier become a strategic partner?",
+     "Kraljic keeps partnership-like relationships for the few suppliers of strategic items.", "no"),
+    ("Management wants every supplier to be a partner. Is that a good idea?",
+     "Bensaou's study answers whether every supplier should be a strategic partner: no.", "no"),
+    ("Is a partnership the right choice for critical innovation?",
+     "Partnership is what IT needs for critical innovation.", "yes"),
+])
+def test_verdicts_read_from_the_leading_sentence(question, sentence, verdict):
+    from partnerbot.compose import read_verdict
+
+    assert read_verdict(_q(question), _scored(sentence), FOCUS) == verdict
