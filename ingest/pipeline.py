@@ -8,6 +8,7 @@ disk is deleted. Retrieval rebuilds its BM25 index whenever the store's generati
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
@@ -19,8 +20,9 @@ from typing import Callable, Iterable
 from partnerbot.errors import InputError, PartnerbotError, StoreError
 from partnerbot.lang import detect
 from partnerbot.settings import Settings
-from partnerbot.store import (Store, disk_full, forget_store, index_text, is_connection_error, open_store,
-                              server_error, write_lock)
+from partnerbot.store import (Store, disk_full, forget_store, index_text, is_auth_error, is_connection_error,
+                              open_store, server_error, write_lock)
+from partnerbot.workspaces import PRIVATE, expiry, private_where
 
 from .chunking import split
 from .loaders import SUPPORTED, VOICES, LoadedDoc, load_file
@@ -183,7 +185,7 @@ def _guard(fn):
         except PartnerbotError:
             raise
         except Exception as exc:
-            if settings.chroma_host and is_connection_error(exc):
+            if settings.chroma_host and (is_connection_error(exc) or is_auth_error(exc)):
                 raise server_error(settings, exc) from None
             text = str(exc).lower()
             hint = ("the disk is full: free space and ingest again" if "full" in text or "no space" in text
@@ -251,9 +253,14 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
 
 @_guard
 def ingest_paths(settings: Settings, paths: Iterable[Path], progress: Callable[[int, int], None] | None = None,
-                 names: dict[str, str] | None = None) -> IngestReport:
-    """Add or update user documents (files or folders). Bad files are reported in `errors` and skipped."""
+                 names: dict[str, str] | None = None, owner: str | None = None) -> IngestReport:
+    """Add or update user documents (files or folders). Bad files are reported in `errors` and skipped.
+
+    With an owner the documents are private to it (kind "private"): only its searches see them, and they
+    expire after settings.private_ttl_hours (a re-upload starts the time again). Without one they join the
+    shared store."""
     started = time.perf_counter()
+    private = {"owner": owner, "expires": expiry(settings)} if owner else {}
     report = IngestReport()
     docs = []
     for path in expand_paths(paths):
@@ -266,25 +273,32 @@ def ingest_paths(settings: Settings, paths: Iterable[Path], progress: Callable[[
         meta = _user_meta(path, loaded)
         if names and str(resolved) in names:  # uploads keep the user's original file name
             meta["source_title"] = names[str(resolved)]
-        docs.append(_Doc(str(resolved), "user", loaded, meta))
+        docs.append(_Doc(str(resolved), PRIVATE if owner else "user", loaded, {**meta, **private}))
     if not docs:
         report.seconds = time.perf_counter() - started
         return report
     store = _writable_store(settings)
     with write_lock(settings):
         store = open_store(settings)  # under the lock: opened again if another process wrote meanwhile
-        existing = _existing(store, {"doc_path": {"$in": [d.path for d in docs]}})
+        existing = _existing(store, _owned({"doc_path": {"$in": [d.path for d in docs]}}, owner))
         _sync(store, docs, existing, report, progress)
         return _finish(store, report, started, documents=len(list_documents(settings)))
 
 
+def _owned(where: dict, owner: str | None) -> dict:
+    """Narrow a filter to one owner's private chunks, or (no owner) to the shared store."""
+    mine = {"$and": [{"kind": {"$eq": PRIVATE}}, {"owner": {"$eq": owner}}]} if owner else {"kind": {"$ne": PRIVATE}}
+    return {"$and": [where, mine]}
+
+
 @_guard
-def remove_document(settings: Settings, doc_path: str) -> int:
-    """Delete a user document's chunks; returns how many were deleted."""
+def remove_document(settings: Settings, doc_path: str, owner: str | None = None) -> int:
+    """Delete a document's chunks: one of the owner's private documents, or (no owner) a shared one. Returns
+    how many chunks were deleted (0 when the owner has no such document: nobody removes another's)."""
     store = _writable_store(settings)
     with write_lock(settings):
         store = open_store(settings)  # under the lock: opened again if another process wrote meanwhile
-        existing = _existing(store, {"doc_path": doc_path})
+        existing = _existing(store, _owned({"doc_path": doc_path}, owner))
         report = IngestReport()
         for entry in existing.values():
             _delete(store, entry["ids"], report)
@@ -293,12 +307,50 @@ def remove_document(settings: Settings, doc_path: str) -> int:
     return report.chunks_deleted
 
 
-def list_documents(settings: Settings, kind: str = "user") -> list[dict]:
-    """Distinct documents of one kind in the store: doc_path, title, source_title, chunks."""
-    got = open_store(settings).get_all(include=["metadatas"], where={"kind": kind})
+def list_documents(settings: Settings, kind: str = "user", owner: str | None = None) -> list[dict]:
+    """Distinct documents of one kind in the store: doc_path, title, source_title, chunks (and `expires` for
+    private ones). With an owner: that owner's private documents that have not expired."""
+    where = private_where(owner, time.time()) if owner else {"kind": kind}
+    got = open_store(settings).get_all(include=["metadatas"], where=where)
     docs: dict[str, dict] = {}
     for meta in got["metadatas"]:
         entry = docs.setdefault(meta["doc_path"], {"doc_path": meta["doc_path"], "title": meta.get("title", ""),
                                                   "source_title": meta.get("source_title", ""), "chunks": 0})
         entry["chunks"] += 1
+        if "expires" in meta:
+            entry["expires"] = int(meta["expires"])
     return sorted(docs.values(), key=lambda d: d["doc_path"])
+
+
+def private_summary(settings: Settings) -> dict:
+    """How many private documents (and owners) the store holds, for `partnerbot docs`; never whose."""
+    got = open_store(settings).get_all(include=["metadatas"], where={"kind": {"$eq": PRIVATE}})
+    docs = {(m.get("owner"), m["doc_path"]) for m in got["metadatas"]}
+    return {"documents": len(docs), "owners": len({owner for owner, _ in docs}), "chunks": len(got["ids"])}
+
+
+@_guard
+def purge_expired(settings: Settings, now: float | None = None) -> IngestReport:
+    """Delete private documents whose time is up (and their saved uploads). Shared chunks are never touched:
+    the filter names kind "private" and an expiry in the past."""
+    started = time.perf_counter()
+    report = IngestReport()
+    now = float(time.time() if now is None else now)
+    where = {"$and": [{"kind": {"$eq": PRIVATE}}, {"expires": {"$lt": now}}]}
+    if not open_store(settings).get_all(include=[], where=where)["ids"]:
+        report.seconds = time.perf_counter() - started
+        return report                       # the common case: nothing expired, no lock taken
+    with write_lock(settings):
+        store = open_store(settings)
+        existing = _existing(store, where)
+        for entry in existing.values():
+            _delete(store, entry["ids"], report)
+        report.removed = len(existing)
+        uploads = Path(settings.upload_dir).resolve()
+        for doc_path in existing:
+            path = Path(doc_path)
+            if path.parent.parent == uploads:   # saved by the page in uploads/<owner>/
+                path.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    path.parent.rmdir()         # only when that owner has nothing left
+        return _finish(store, report, started)

@@ -1,4 +1,4 @@
-"""Command line: partnerbot ingest | search | ask | batch | eval | docs | classify. Errors print one line, no traceback."""
+"""Command line: partnerbot ingest | search | ask | batch | eval | docs | purge | classify. Errors print one line, no traceback."""
 
 from __future__ import annotations
 
@@ -117,6 +117,23 @@ def docs():
     typer.echo(f"Store {info['location']}: {info['chunks']} chunks, {info['notes']} corpus notes, last ingest {info['last_ingest']}")
     for doc in list_documents(cfg):
         typer.echo(f"  {doc['doc_path']}  ({doc['chunks']} chunks)  {doc['title']}")
+    from ingest import private_summary
+
+    private = private_summary(cfg)
+    if private["documents"]:
+        typer.echo(f"Private uploads (the page's sessions and workspaces; not listed): {private['documents']} "
+                   f"documents of {private['owners']} owners, {private['chunks']} chunks; each is deleted "
+                   f"{cfg.private_ttl_hours:g} h after its upload (`partnerbot purge` does it now).")
+
+
+@app.command()
+def purge():
+    """Delete private uploads whose time (PARTNERBOT_PRIVATE_TTL_HOURS) is up; the shared store is untouched."""
+    from ingest import purge_expired
+
+    cfg = settings()
+    report = purge_expired(cfg)
+    typer.echo(f"Purged {report.removed} expired private documents ({report.chunks_deleted} chunks).")
 
 
 def _print_passages(result, as_json: bool) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -17,10 +17,13 @@ from typing import Callable, Iterable, Iterator
 import streamlit as st
 
 from .answer import Answer, Citation, get_answerer
-from .errors import PartnerbotError, StoreError
+from .errors import PartnerbotError
 from .export import corpus_label, history, mode_label, to_json, to_markdown, voice_badge
 from .export import escape_markdown as esc
 from .settings import Settings, get_settings
+from .uploads import add_uploads, purge_now_and_then, remove_upload, safe_upload_name, save_upload  # noqa: F401
+from .access import admin_panel, scope_label, session_owner_id, workspace_panel
+from .workspaces import is_admin
 
 log = logging.getLogger(__name__)
 
@@ -41,69 +44,6 @@ PRESENTER_CSS = """<style>
 [data-testid="stChatInput"] textarea { font-size: 1.35rem; }
 h1 { font-size: 3.2rem !important; }
 </style>"""
-_UNSAFE_NAME = re.compile(r"[^\w.-]+")
-
-
-# --- uploads (no Streamlit here: plain functions, usable and testable on their own) -------------------------
-
-def safe_upload_name(name: str) -> str:
-    """A file name that stays inside the upload folder: no folders, no leading dots, only word chars, . and -."""
-    base = str(name).replace("\\", "/").rsplit("/", 1)[-1]
-    base = _UNSAFE_NAME.sub("_", base).lstrip("._-")
-    if len(base) > 120:
-        stem, dot, suffix = base.rpartition(".")
-        base = stem[:100] + dot + suffix[:10] if dot else base[:120]
-    return base or "upload"
-
-
-def save_upload(settings: Settings, name: str, data: bytes) -> Path:
-    """Write an uploaded file under settings.upload_dir with a sanitised name; returns its resolved path."""
-    folder = Path(settings.upload_dir).resolve()
-    target = (folder / safe_upload_name(name)).resolve()
-    if target.parent != folder:  # cannot happen after sanitising; refuse rather than write elsewhere
-        raise StoreError(f"Refusing to save the upload {name!r} outside {folder}.")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-    except OSError as exc:
-        raise StoreError(f"Cannot save uploads in {folder} ({exc.strerror}): set PARTNERBOT_UPLOAD_DIR "
-                         "to a writable folder.") from None
-    return target
-
-
-def add_uploads(settings: Settings, files: Iterable[tuple[str, bytes]],
-                progress: Callable[[int, int, str], None] | None = None) -> tuple[list[str], list[str]]:
-    """Save and ingest (name, bytes) uploads one by one; returns (names added, error lines).
-
-    A file that cannot be ingested (unsupported, empty, unreadable) is not kept on disk."""
-    from ingest import ingest_paths
-
-    files = list(files)
-    added, errors = [], []
-    for number, (name, data) in enumerate(files):
-        if progress:
-            progress(number, len(files), name)
-        path = save_upload(settings, name, data)
-        report = ingest_paths(settings, [path], names={str(path): name})
-        if report.errors:
-            path.unlink(missing_ok=True)
-            errors += [line if name in line else f"{name}: {line}" for line in report.errors]
-        else:
-            added.append(name)
-    if progress:
-        progress(len(files), len(files), "")
-    return added, errors
-
-
-def remove_upload(settings: Settings, doc_path: str) -> int:
-    """Remove a user document from the store (and its saved upload, if the page saved it); returns chunks deleted."""
-    from ingest import remove_document
-
-    deleted = remove_document(settings, doc_path)
-    path = Path(doc_path)
-    if path.parent == Path(settings.upload_dir).resolve():
-        path.unlink(missing_ok=True)
-    return deleted
 
 
 # --- page -----------------------------------------------------------------------------------------------
@@ -140,6 +80,17 @@ def load_answerer(settings: Settings):
         return _answerer(settings.model_dump_json(), settings)
 
 
+def session_answerer(settings: Settings, owner: str):
+    """This session's answerer: the same model, store and retriever as every session of the process, seen
+    through the session's owner (settings.workspace)."""
+    state = st.session_state
+    scoped = settings.model_copy(update={"workspace": owner})
+    key = scoped.model_dump_json()
+    if state.get("answerer_key") != key:
+        state.answerer, state.answerer_key = get_answerer(scoped), key
+    return state.answerer
+
+
 def count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
@@ -170,11 +121,14 @@ def render() -> None:
     settings = info = answerer = None
     with shown_errors():
         settings = get_settings()
-        answerer = load_answerer(settings)
+        load_answerer(settings)
+        answerer = session_answerer(settings, session_owner_id())
+        purge_now_and_then(settings)
         from .store import open_store
 
         info = open_store(settings).info()
-        st.caption(f"Answers by the {esc(mode_label(settings))} · corpus: {esc(corpus_label(info))}")
+        st.caption(f"Answers by the {esc(mode_label(settings))} · corpus: {esc(corpus_label(info))} · "
+                   f"{esc(scope_label(settings))}")
     from .explore import explore_page
 
     st.page_link(explore_page(), label="Relationship explorer: the articles as pictures; place your own relationship")
@@ -265,6 +219,7 @@ def sidebar(settings: Settings, info: dict, presenter: bool) -> None:
     st.markdown(f"**Answers:** {esc(mode_label(settings))}")
     st.markdown(f"**Corpus:** {esc(corpus_label(info))}")
     st.caption(f"Store: {esc(info['location'])}")
+    st.markdown(f"**Documents:** {esc(scope_label(settings))}")
 
     st.subheader("Conversation")
     meta = {"mode": mode_label(settings), "corpus": corpus_label(info)}
@@ -281,56 +236,86 @@ def sidebar(settings: Settings, info: dict, presenter: bool) -> None:
         return
     with shown_errors():
         documents(settings)
+    with shown_errors():
+        workspace_panel(settings)
+    with shown_errors():
+        admin_panel(settings)
 
 
 def documents(settings: Settings) -> None:
-    """Upload form (with progress and per-file errors) and the list of the user's documents, each removable."""
+    """Upload form (with progress and per-file errors), this session's documents, each removable, and the
+    shared documents (removable by an admin only)."""
     from ingest import list_documents
 
     state = st.session_state
+    owner = session_owner_id()
     st.subheader("Your documents")
     with st.form("upload", clear_on_submit=True, border=False):
-        files = st.file_uploader("Add .md, .txt, .pdf or .html files; answers can then cite them",
+        files = st.file_uploader("Add .md, .txt, .pdf or .html files; your answers can then cite them",
                                  accept_multiple_files=True, key="uploads",
                                  help=f"Up to {settings.max_file_mb:g} MB per file (PARTNERBOT_MAX_FILE_MB).")
-        submitted = st.form_submit_button("Add to the store")
+        target = st.radio("Add to", SHARED_CHOICES, key="upload-target", horizontal=True) if state.get("admin") else None
+        submitted = st.form_submit_button("Add documents")
     if submitted and not files:
         st.warning("Choose one or more files first.")
     elif submitted:
-        _ingest_uploads(settings, files)
+        shared = target == SHARED_CHOICES[1] and is_admin(settings, state.get("admin_offered"))
+        _ingest_uploads(settings, files, None if shared else owner)
     for kind, message in state.pop("document_notes", []):
         (st.success if kind == "success" else st.error)(esc(message))
-    docs = list_documents(settings)
-    if not docs:
-        st.caption("No documents of your own yet.")
-    for doc in docs:
-        label = doc["source_title"] or doc["title"]
-        st.markdown(f"**{esc(label)}**  \n{esc(doc['title'])} · {count(doc['chunks'], 'chunk')}")
-        key = "remove-" + hashlib.sha1(doc["doc_path"].encode()).hexdigest()[:12]
+    mine = list_documents(settings, owner=owner)
+    st.caption(f"Only {'this workspace' if state.get('workspace_code') else 'this browser session'} sees these; "
+               f"each is deleted {settings.private_ttl_hours:g} h after its upload." if mine
+               else "No documents of your own yet. Only you will see what you add here.")
+    for doc in mine:
+        _document_row(settings, doc, owner, "remove-")
+    shared_docs = list_documents(settings)
+    if shared_docs:
+        st.subheader("Shared documents")
+        st.caption("Every answer on this deployment may cite these." + ("" if state.get("admin") else
+                   " Only an admin (or the command line) adds or removes them."))
+        for doc in shared_docs:
+            _document_row(settings, doc, None, "remove-shared-", removable=bool(state.get("admin")))
+
+
+SHARED_CHOICES = ("My documents (private)", "The shared store (everyone)")
+
+
+def _document_row(settings: Settings, doc: dict, owner: str | None, prefix: str, removable: bool = True) -> None:
+    label = doc["source_title"] or doc["title"]
+    until = (f" · until {time.strftime('%d %b %H:%M', time.localtime(doc['expires']))}"
+             if doc.get("expires") else "")
+    st.markdown(f"**{esc(label)}**  \n{esc(doc['title'])} · {count(doc['chunks'], 'chunk')}{esc(until)}")
+    if removable:
+        key = prefix + hashlib.sha1(doc["doc_path"].encode()).hexdigest()[:12]
         st.button("Remove", key=key, icon=":material/delete:", on_click=_remove,
-                  args=(settings, doc["doc_path"], label))
+                  args=(settings, doc["doc_path"], label, owner))
 
 
-def _ingest_uploads(settings: Settings, files) -> None:
-    with st.status(f"Adding {count(len(files), 'document')}…", expanded=True) as status:
+def _ingest_uploads(settings: Settings, files, owner: str | None) -> None:
+    where = "your documents" if owner else "the shared store"
+    with st.status(f"Adding {count(len(files), 'document')} to {where}…", expanded=True) as status:
         bar = st.progress(0.0)
 
         def progress(done: int, total: int, name: str) -> None:
             bar.progress(done / total, text=f"Reading and embedding {esc(name)}" if name else "Done")
 
-        added, errors = add_uploads(settings, [(f.name, f.getvalue()) for f in files], progress)
+        added, errors = add_uploads(settings, [(f.name, f.getvalue()) for f in files], progress, owner)
         label = f"Added {count(len(added), 'document')}" + (f"; {len(errors)} could not be added" if errors else "")
         status.update(label=label, state="error" if errors else "complete", expanded=False)
     for line in errors:
         st.error(esc(line))
     for name in added:
-        st.success(f"Added {esc(name)}")
+        st.success(f"Added {esc(name)}" + ("" if owner else " to the shared store"))
 
 
-def _remove(settings: Settings, doc_path: str, label: str) -> None:
+def _remove(settings: Settings, doc_path: str, label: str, owner: str | None) -> None:
+    state = st.session_state
     try:
-        deleted = remove_upload(settings, doc_path)
+        if owner is None and not is_admin(settings, state.get("admin_offered")):  # checked again at the action
+            raise PartnerbotError("Only an admin removes shared documents: unlock admin mode first.")
+        deleted = remove_upload(settings, doc_path, owner)
         note = ("success", f"Removed {label} ({count(deleted, 'chunk')}).")
     except PartnerbotError as exc:
         note = ("error", str(exc))
-    st.session_state.document_notes = [note]
+    state.document_notes = [note]

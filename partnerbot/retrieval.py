@@ -7,6 +7,7 @@ different order after a restart; exact search finds every chunk and ranks the sa
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import asdict, dataclass, field
 
 from .errors import InputError, StoreError
@@ -14,6 +15,7 @@ from .lang import detect, dutch_tokens, index_tokens, tokens  # noqa: F401 (toke
 from .settings import Settings
 from .store import Store, index_text, open_store, store_key
 from .vocab import Vocab, load_vocab
+from .workspaces import PRIVATE, scope_where
 
 PASSAGE_FIELDS = ("rank", "score", "chunk_id", "doc_path", "title", "source_title", "author", "voice", "text")
 
@@ -69,6 +71,12 @@ class _Index:
     vectors: object = None  # unit rows aligned with ids (numpy); None above exact_search_max: HNSW then
     vocab_tokens: frozenset[str] = frozenset()
     languages: tuple[str, ...] = ()   # 'en' | 'nl' per row: which tokens BM25 indexed it with
+    # Private documents (workspaces.py): rows of the shared store, and each owner's rows with their expiry.
+    shared: object = None             # numpy bool per row; None when every row is shared (no private rows)
+    by_owner: dict[str, object] = field(default_factory=dict)   # owner -> numpy array of rows
+    expires: object = None            # numpy float per row (inf for shared rows)
+    shared_vocab: frozenset[str] = frozenset()
+    owner_vocab: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 class Retriever:
@@ -124,10 +132,34 @@ class Retriever:
                 by_doc.setdefault(meta.get("doc_id") or meta.get("doc_path"), []).append(i)
             for rows in by_doc.values():
                 rows.sort(key=lambda i: metas[i].get("chunk_index", 0))
+            owners = [m.get("owner", "") if m.get("kind") == PRIVATE else "" for m in metas]
+            shared = np.array([not owner for owner in owners], dtype=bool)
+            by_owner: dict[str, list[int]] = {}
+            for i, owner in enumerate(owners):
+                if owner:
+                    by_owner.setdefault(owner, []).append(i)
+            expires = np.array([float(m.get("expires", np.inf)) if o else np.inf for m, o in zip(metas, owners)])
+            owner_vocab = {o: frozenset(tok for i in rows for tok in corpus_tokens[i]) for o, rows in by_owner.items()}
             self._index = _Index(generation, tuple(ids), tuple(texts), tuple(metas),
                                  {cid: i for i, cid in enumerate(ids)}, by_doc, bm25, vectors,
-                                 frozenset(tok for toks in corpus_tokens for tok in toks), languages)
+                                 frozenset(tok for toks in corpus_tokens for tok in toks), languages,
+                                 None if shared.all() else shared,
+                                 {o: np.array(rows) for o, rows in by_owner.items()}, expires,
+                                 frozenset(tok for toks, ok in zip(corpus_tokens, shared) if ok for tok in toks),
+                                 owner_vocab)
             return self._index
+
+    @staticmethod
+    def allowed(index: _Index, owner: str | None):
+        """Rows an owner may see: the shared store plus the owner's own private rows that have not expired
+        (numpy bool per row); None when that is every row. owner None: the shared store only."""
+        if index.shared is None:
+            return None
+        mask = index.shared.copy()
+        rows = index.by_owner.get(owner) if owner else None
+        if rows is not None:
+            mask[rows[index.expires[rows] >= time.time()]] = True
+        return mask
 
     @property
     def size(self) -> int:
@@ -138,11 +170,13 @@ class Retriever:
         """Chunk ids in row order (rows are what nearest() returns)."""
         return self._index.ids
 
-    def knows(self, word: str) -> bool:
-        """True when the stored chunks use this word (after the same normalising BM25 applies), or it is a
-        stop word; refreshes the index first."""
+    def knows(self, word: str, owner: str | None = None) -> bool:
+        """True when the chunks this owner may see (default: the shared store) use this word (after the same
+        normalising BM25 applies), or it is a stop word; refreshes the index first."""
         index = self.refresh()
-        return all(tok in index.vocab_tokens for tok in tokens(word))
+        known = index.vocab_tokens if index.shared is None else (
+            index.shared_vocab | index.owner_vocab.get(owner, frozenset()) if owner else index.shared_vocab)
+        return all(tok in known for tok in tokens(word))
 
     @property
     def exact(self) -> bool:
@@ -150,53 +184,68 @@ class Retriever:
         return self._index.vectors is not None
 
     # --- search -----------------------------------------------------------------------------------------
-    def _bm25_ranks(self, index: _Index, toks: list[str], n: int) -> list[tuple[int, float]]:
+    def _bm25_ranks(self, index: _Index, toks: list[str], n: int, mask=None) -> list[tuple[int, float]]:
         if index.bm25 is None:
             return []
         toks = [t for t in toks if t in index.vocab_tokens]
-        if not toks:
+        visible = len(index.ids) if mask is None else int(mask.sum())
+        if not toks or not visible:
             return []
-        docs, scores = index.bm25.retrieve([toks], k=min(n, len(index.ids)), show_progress=False, n_threads=1)
+        weights = None if mask is None else mask.astype("float32")   # rows the owner may not see score 0
+        docs, scores = index.bm25.retrieve([toks], k=min(n, visible), show_progress=False, n_threads=1,
+                                           weight_mask=weights)
         return [(int(d), float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
 
-    def _dense_ranks(self, index: _Index, query: str, n: int) -> list[tuple[int, float]]:
+    def _dense_ranks(self, index: _Index, query: str, n: int, mask=None, owner: str | None = None) -> list[tuple[int, float]]:
         if not index.ids:
             return []
-        return self.nearest(self.store.embedder.embed_one(query), n, index)
+        return self.nearest(self.store.embedder.embed_one(query), n, index, mask, owner)
 
-    def nearest(self, vector: list[float], n: int, index: _Index | None = None) -> list[tuple[int, float]]:
-        """(row, cosine similarity) of the n chunks nearest to a query vector, best first."""
+    def nearest(self, vector: list[float], n: int, index: _Index | None = None, mask=None,
+                owner: str | None = None) -> list[tuple[int, float]]:
+        """(row, cosine similarity) of the n chunks nearest to a query vector, best first. Low level: every
+        row unless a mask (see allowed()) says which rows count; search() always passes one."""
+        import numpy as np
+
         index = index or self._index
-        n = min(n, len(index.ids))
+        n = min(n, len(index.ids) if mask is None else int(mask.sum()))
         if n <= 0:
             return []
         if index.vectors is not None:
-            import numpy as np
-
             query = np.asarray(vector, dtype=np.float32)
             sims = index.vectors @ (query / max(float(np.linalg.norm(query)), 1e-12))
+            if mask is not None:
+                sims = np.where(mask, sims, -np.inf)
             top = np.argpartition(-sims, n - 1)[:n] if n < len(sims) else np.arange(len(sims))
             # ties (identical chunks) are broken by id, as fusion does, so the order never depends on load order
-            return [(int(r), float(sims[r])) for r in sorted(top, key=lambda r: (-sims[r], index.ids[r]))]
-        try:
-            got = self.store.collection.query(query_embeddings=[vector], n_results=n, include=["distances"])
+            return [(int(r), float(sims[r])) for r in sorted(top, key=lambda r: (-sims[r], index.ids[r]))
+                    if mask is None or mask[r]]
+        try:  # HNSW: the same scope as a Chroma filter, then the mask (expiry) on what came back
+            where = None if mask is None else scope_where(owner)
+            got = self.store.collection.query(query_embeddings=[vector], n_results=n, include=["distances"],
+                                              where=where)
         except Exception as exc:
             raise StoreError(f"Search failed on the store at {self.store.location} ({type(exc).__name__}): "
                              "check the store or server, then try again.") from None
         return [(index.by_id[cid], 1.0 - float(dist))
-                for cid, dist in zip(got["ids"][0], got["distances"][0]) if cid in index.by_id]
+                for cid, dist in zip(got["ids"][0], got["distances"][0])
+                if cid in index.by_id and (mask is None or mask[index.by_id[cid]])]
 
-    def search(self, query: str, k: int | None = None) -> SearchResult:
+    def search(self, query: str, k: int | None = None, owner: str | None = None) -> SearchResult:
+        """The k best passages for a query from the shared store, plus (with an owner) that owner's private
+        documents; another owner's private documents are never candidates, in BM25 or in dense search."""
         query = validate_question(query, self.settings)
         index = self.refresh()
+        mask = self.allowed(index, owner)
         k = k or self.settings.top_k
         language = self.vocab.language(query)
         expanded = self.vocab.expand(query)        # original words + English renderings of Dutch terms, for BM25
         n = max(self.settings.candidates, k)
         # an English-only model gets Dutch questions translated through the concept map first
         multilingual = getattr(self.store.embedder, "multilingual", False)
-        dense = self._dense_ranks(index, query if multilingual else self.vocab.translate(query), n)
-        lexical = self._bm25_ranks(index, tokens(expanded) + (dutch_tokens(query) if language == "nl" else []), n)
+        dense = self._dense_ranks(index, query if multilingual else self.vocab.translate(query), n, mask, owner)
+        lexical = self._bm25_ranks(index, tokens(expanded) + (dutch_tokens(query) if language == "nl" else []), n,
+                                   mask)
         fused = self._fuse(index, dense, lexical, {language, "en"} if multilingual else None)
         similarity = dict(dense)
         order = sorted(fused, key=lambda r: (-fused[r], index.ids[r]))[:k]
@@ -218,10 +267,12 @@ class Retriever:
             return votes
         return {row: vote / (1 + (index.languages[row] in bm25_languages)) for row, vote in votes.items()}
 
-    def note_passages(self, doc_id: str) -> list[Passage]:
-        """All chunks of one note (by id such as 'totus/author-conclusion'), in document order."""
+    def note_passages(self, doc_id: str, owner: str | None = None) -> list[Passage]:
+        """All chunks of one note (by id such as 'totus/author-conclusion') that the owner may see (default:
+        the shared store), in document order."""
         index = self.refresh()
-        return [_passage(index, row) for row in index.by_doc.get(doc_id, [])]
+        mask = self.allowed(index, owner)
+        return [_passage(index, row) for row in index.by_doc.get(doc_id, []) if mask is None or mask[row]]
 
 
 def _passage(index: _Index, row: int, rank: int = 0, score: float = 0.0, similarity: float = 0.0) -> Passage:
@@ -245,15 +296,39 @@ def validate_question(question: object, settings: Settings) -> str:
     return cleaned
 
 
+class OwnerRetriever:
+    """One owner's view of a shared Retriever: search, note_passages and knows see the shared store plus that
+    owner's private documents; everything else (vocab, store, refresh, nearest…) is the underlying retriever's.
+    The answerers get it from get_retriever(settings) when settings.workspace is set, so their calls
+    (retriever.search(q, k=…)) need no owner argument."""
+
+    def __init__(self, base: Retriever, owner: str):
+        self.base, self.owner = base, owner
+
+    def __getattr__(self, name: str):
+        return getattr(self.base, name)
+
+    def search(self, query: str, k: int | None = None, owner: str | None = None) -> SearchResult:
+        return self.base.search(query, k, owner=self.owner)
+
+    def note_passages(self, doc_id: str, owner: str | None = None) -> list[Passage]:
+        return self.base.note_passages(doc_id, owner=self.owner)
+
+    def knows(self, word: str, owner: str | None = None) -> bool:
+        return self.base.knows(word, owner=self.owner)
+
+
 _retrievers: dict[tuple, Retriever] = {}
 _retrievers_lock = threading.Lock()
 
 
 def get_retriever(settings: Settings) -> Retriever:
-    """One retriever per store per process (it follows the store when it is opened again)."""
+    """One retriever per store per process (it follows the store when it is opened again); with
+    settings.workspace, that owner's view of it (OwnerRetriever), else the shared store only."""
     store = open_store(settings)
     key = (store_key(settings), str(settings.corpus_dir))
     with _retrievers_lock:
         if key not in _retrievers:
             _retrievers[key] = Retriever(store, load_vocab(str(settings.corpus_dir)))
-        return _retrievers[key]
+        base = _retrievers[key]
+    return OwnerRetriever(base, settings.workspace) if settings.workspace else base

@@ -32,6 +32,26 @@ class Settings(BaseSettings):
     corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="Folder of the built-in corpus notes and claims.")
     prompts_dir: Path = Field(PROJECT_ROOT / "prompts", description="Folder of prompt templates (one file per prompt).")
     upload_dir: Path = Field(Path(".uploads"), description="Where the page saves uploaded documents before ingesting them.")
+    chroma_token: SecretStr | None = Field(None, description=(
+        "Server mode: a token sent with every request to the Chroma server, in the header chroma_token_header, "
+        "for the authenticating reverse proxy in front of it (docs/deploy.md). Never printed or logged."))
+    chroma_token_header: str = Field("X-Chroma-Token", description="Server mode: the header that carries chroma_token.")
+    ingest_lease_seconds: float = Field(60.0, ge=2, description=(
+        "Server mode: ingests take turns through a lease record on the Chroma server; the holder renews it while it "
+        "works, and a crashed holder's lease lapses after this many seconds."))
+    ingest_wait_seconds: float = Field(900.0, gt=0, description=(
+        "Server mode: how long an ingest waits for another process's lease before giving up with one line."))
+
+    # --- who may change what (the page) -----------------------------------------------------------------
+    workspace: str | None = Field(None, description=(
+        "Owner id whose private documents are searched besides the shared store. The page sets it per browser "
+        "session, or per workspace opened with a code; unset (the CLI, batch, eval): the shared store only."))
+    private_ttl_hours: float = Field(24.0, gt=0, description=(
+        "Hours a document uploaded privately in the page is kept; afterwards it is no longer searched and is "
+        "deleted (the shared store is never touched by this)."))
+    admin_token: SecretStr | None = Field(None, description=(
+        "Token that, entered in the page's sidebar, lets that session add to and remove from the shared store "
+        "(compared in constant time). Unset: the page never changes the shared store; use the CLI."))
 
     # --- embeddings and chunking ------------------------------------------------------------------------
     embed_model: Literal["muse", "minilm"] = Field("muse", description=(

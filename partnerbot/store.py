@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import hashlib
 import os
 import shutil
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from .embed import (  # noqa: F401  (model_dir, verify_weights, Embedder, get_embedder: re-exported)
     ChromaEmbeddingFunction, Embedder, _lock, get_embedder, model_dir, model_id, verify_weights,
 )
 from .errors import StoreError, describe
+from .locking import write_lock  # noqa: F401  (re-exported: ingest imports it from here)
 from .settings import Settings
 
 SCHEMA_VERSION = 1
@@ -167,6 +164,10 @@ def store_exists(settings: Settings) -> bool:
 def server_error(settings: Settings, exc: BaseException) -> StoreError:
     """One-line message for a failed call to the Chroma server: unreachable (start it) or failing (its log)."""
     where = f"{settings.chroma_host}:{settings.chroma_port}"
+    if is_auth_error(exc):
+        header = settings.chroma_token_header
+        return StoreError(f"The Chroma server at {where} refused partnerbot's request (not authorised): "
+                          f"set PARTNERBOT_CHROMA_TOKEN to the deployment's token (sent as {header}).")
     if is_connection_error(exc):
         return StoreError(f"Cannot reach the Chroma server at {where} ({type(exc).__name__}): start it "
                           f"(chroma run --host {settings.chroma_host} --port {settings.chroma_port} --path DIR) "
@@ -190,12 +191,14 @@ def _make_client(settings: Settings):
     if settings.chroma_host:
         # One HttpClient per server and process: each one is a new Chroma "system" with its own connection pool.
         # It reconnects by itself when the server comes back, so the cached one never goes stale.
-        key = (settings.chroma_host, settings.chroma_port)
+        token = settings.chroma_token.get_secret_value() if settings.chroma_token else None
+        headers = {settings.chroma_token_header: token} if token else None
+        key = (settings.chroma_host, settings.chroma_port, settings.chroma_token_header, token)
         with _lock:
             if key not in _server_clients:
                 try:
                     _server_clients[key] = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port,
-                                                               settings=chroma_settings)
+                                                               settings=chroma_settings, headers=headers)
                 except Exception as exc:  # the constructor already talks to the server
                     raise server_error(settings, exc) from None
             return _server_clients[key]
@@ -248,7 +251,7 @@ def open_store(settings: Settings) -> Store:
         _close(settings, client)
         if isinstance(exc, StoreError):
             raise
-        if settings.chroma_host and is_connection_error(exc):
+        if settings.chroma_host and (is_connection_error(exc) or is_auth_error(exc)):
             raise server_error(settings, exc) from None
         if disk_full(settings):
             raise StoreError(f"The disk holding the store {location(settings)} is full: free some space, "
@@ -326,6 +329,13 @@ def store_key(settings: Settings) -> tuple:
     return (str(Path(settings.store).resolve()), settings.chroma_host, settings.chroma_port, settings.collection)
 
 
+def is_auth_error(exc: BaseException) -> bool:
+    """True when the server (or the proxy in front of it) refused us: HTTP 401/403."""
+    text = f"{type(exc).__name__} {exc}".lower()
+    return any(word in text for word in ("401", "403", "unauthori", "forbidden", "authorizationerror",
+                                         "authenticationerror"))
+
+
 def is_connection_error(exc: BaseException) -> bool:
     """True for transport failures of the HTTP client (server down, refused, timed out, dropped)."""
     import httpx
@@ -362,25 +372,3 @@ def drop_collection(settings: Settings) -> None:
     except Exception as exc:
         raise server_error(settings, exc) from None
     forget_store(settings)
-
-
-def _lock_file(settings: Settings) -> Path:
-    """Embedded: a file in the store folder. Server: a file per server+collection in the temp folder, which
-    serialises ingests from this host only (a file lock cannot span hosts; see docs/reliability.md)."""
-    if not settings.chroma_host:
-        path = Path(settings.store)
-        path.mkdir(parents=True, exist_ok=True)
-        return path / ".ingest.lock"
-    name = hashlib.sha256(location(settings).encode()).hexdigest()[:16]
-    return Path(tempfile.gettempdir()) / f"partnerbot-ingest-{name}.lock"
-
-
-@contextlib.contextmanager
-def write_lock(settings: Settings) -> Iterator[None]:
-    """Serialise ingests on one store (two processes ingesting at once would race)."""
-    with open(_lock_file(settings), "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)

@@ -81,7 +81,7 @@ def upload(at: AppTest, *files: tuple[str, bytes]) -> AppTest:
     uploader = at.sidebar.file_uploader[0]
     for name, data in files:
         uploader.upload(name, data, "application/octet-stream")
-    sidebar_button(at, "Add to the store").click().run()
+    sidebar_button(at, "Add documents").click().run()
     assert not at.exception, at.exception
     return at
 
@@ -157,11 +157,12 @@ def test_uploaded_document_is_cited_escaped_and_removable(own_store, tmp_path):
     at.run(timeout=FIRST_RUN)
     upload(at, ("../../etc/crane-notes.md", CRANE_DOC))
     assert texts(at.sidebar.success) == [f"Added {escape_markdown('../../etc/crane-notes.md')}"]
-    saved = list((tmp_path / "uploads").iterdir())
-    assert [p.name for p in saved] == ["crane-notes.md"]
+    saved = list((tmp_path / "uploads").glob("*/*"))
+    owner = at.session_state.owner       # private to this session: saved in its own folder, kept in the store
+    assert [(p.parent.name, p.name) for p in saved] == [(owner, "crane-notes.md")]
     assert not (tmp_path.parent / "etc").exists()
-    docs = list_documents(own_store)
-    assert [d["source_title"] for d in docs] == ["../../etc/crane-notes.md"]
+    docs = list_documents(own_store, owner=owner)
+    assert [d["source_title"] for d in docs] == ["../../etc/crane-notes.md"] and list_documents(own_store) == []
 
     ask(at, CRANE_QUESTION)
     cards = [m for m in texts(at.main.markdown) if ":red-badge[your document]" in m]
@@ -177,7 +178,7 @@ def test_uploaded_document_is_cited_escaped_and_removable(own_store, tmp_path):
     sidebar_button(at, "Remove").click().run()
     assert not at.exception
     assert texts(at.sidebar.success) == [f"Removed {escape_markdown('../../etc/crane-notes.md')} \\(1 chunk\\)\\."]
-    assert list_documents(own_store) == [] and not saved[0].exists()
+    assert list_documents(own_store, owner=owner) == [] and not saved[0].exists()
     assert not [b for b in at.sidebar.button if b.label == "Remove"]
     ask(at, CRANE_QUESTION)
     assert len(at.chat_message) == 4 and not [m for m in texts(at.chat_message[-1].markdown) if "your document" in m]
@@ -219,12 +220,13 @@ def test_unsupported_and_empty_uploads_show_clear_errors(own_store, tmp_path):
     assert errors[1].startswith("empty\\.md") and "no text to ingest" in errors[1]
     assert errors[2].startswith("blank\\.txt") and "no text to ingest" in errors[2]
     assert not at.sidebar.success and list_documents(own_store) == []
-    assert not list((tmp_path / "uploads").iterdir())      # failed uploads are not kept
+    assert list_documents(own_store, owner=at.session_state.owner) == []
+    assert not [p for p in (tmp_path / "uploads").rglob("*") if p.is_file()]      # failed uploads are not kept
 
 
 @pytest.mark.slow
 def test_add_without_files_asks_for_one(page):
-    sidebar_button(page, "Add to the store").click().run()
+    sidebar_button(page, "Add documents").click().run()
     assert texts(page.sidebar.warning) == ["Choose one or more files first."]
 
 
