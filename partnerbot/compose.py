@@ -58,6 +58,19 @@ def dutch_terms(corpus_dir: str) -> dict[str, str]:
     return {c: (langs.get("nl") or [None])[0] for c, langs in (data.get("concepts") or {}).items() if langs.get("nl")}
 
 
+@lru_cache(maxsize=4)
+def dutch_words(corpus_dir: str) -> tuple[tuple[re.Pattern, str, str], ...]:
+    """(English word pattern, English word, Dutch word) from concepts.yaml's dutch_terms, read backwards: the
+    everyday words (trust = vertrouwen, goals = doelen) a Dutch reader needs next to a quoted English sentence."""
+    data = yaml.safe_load((Path(corpus_dir) / "concepts.yaml").read_text(encoding="utf-8")) or {}
+    out = {}
+    for dutch, english in (data.get("dutch_terms") or {}).items():
+        english = str(english).strip().lower()
+        if " " not in english and english not in out and dutch.lower() != english:
+            out[english] = (re.compile(rf"\b{re.escape(english)}\b", re.I), english, dutch)
+    return tuple(out.values())
+
+
 def _jaccard(a: set, b: set) -> float:
     return len(a & b) / max(1, len(a | b))
 
@@ -256,11 +269,14 @@ def _dutch(chosen, citations, verdict, focus: Focus, vocab: Vocab, corpus_dir: s
             last_who = who
         parts.append(f"“{s.sentence}” [{citations[s.passage.chunk_id].marker}]")
         for concept, term in english_terms(s.sentence, vocab):
-            if concept in terms and term not in glossed:
+            if concept in terms and term not in glossed and terms[concept] not in glossed.values():
                 glossed[term] = terms[concept]
+        for rx, english, word in dutch_words(corpus_dir):
+            if english not in glossed and word not in glossed.values() and rx.search(s.sentence):
+                glossed[english] = word
     pairs = [f"{en} = {nl}" for en, nl in glossed.items() if en != nl.lower()]
     if pairs:
-        parts.append(dutch.get("gloss", "{pairs}.").format(pairs="; ".join(pairs[:6])))
+        parts.append(dutch.get("gloss", "{pairs}.").format(pairs="; ".join(pairs[:10])))
     return " ".join(parts)
 
 
