@@ -141,7 +141,9 @@ def test_ask_in_a_real_browser_shows_answer_and_source_cards(server, browser_pag
     doc = tmp_path / "crane-notes.md"
     doc.write_text(HOSTILE_DOC, encoding="utf-8")
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(doc))
-    page.get_by_role("button", name="Add to the store").click()
+    page.get_by_test_id("stSidebar").get_by_text("crane-notes.md").first.wait_for()   # uploaded before submitting
+    page.wait_for_timeout(1000)
+    page.get_by_role("button", name="Add documents").click()
     page.get_by_text("Added crane-notes.md").wait_for()
     ask(page, "How often are the harbour cranes lubricated?")
     crane = messages.nth(3)

@@ -2,7 +2,8 @@
 demanding the token (deploy/nginx-chroma.conf, the file the docs tell you to install), two `streamlit run`
 page processes and the CLI, all through the proxy; chromium (playwright) drives three browser sessions.
 
-Needs /usr/sbin/nginx (`apt-get install -y nginx-light`, or nginx) and /usr/bin/chromium; skips without them.
+Needs /usr/sbin/nginx (Debian: `apt-get install -y --no-install-recommends nginx`) and /usr/bin/chromium; skips
+without them.
 """
 
 from __future__ import annotations
@@ -101,7 +102,7 @@ def start_page(env: dict, folder: Path) -> tuple[subprocess.Popen, str]:
 def deployment(tmp_path_factory, cache_dir):
     """chroma on a loopback port, nginx with the token in front of it, the corpus ingested through the proxy
     by the CLI, and two page processes; everything stopped afterwards."""
-    for tool, package in ((NGINX, "nginx-light"), (CHROMIUM, "chromium")):
+    for tool, package in ((NGINX, "nginx"), (CHROMIUM, "chromium")):
         if not tool.exists():
             pytest.skip(f"{tool} not installed: `apt-get install -y {package}` enables the deployment test")
     from test_browser import free_port
