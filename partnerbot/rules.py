@@ -7,7 +7,7 @@ import re
 
 from .claims import NEGATIVE, POLAR_VERDICTS, VERDICT_LEADS, Claim, load_claims, split_sentences, support  # noqa: F401 (re-exported)
 from .compose import PARTIES, cite_pairs, compose, glick_lead, situation_lead
-from .question import Question, load_focus, understand
+from .question import _PARTS, Question, load_focus, understand
 from .result import Answer, Citation, History, history_turns
 from .followup import rewrite
 from .retrieval import Passage, Retriever, get_retriever, tokens, validate_question
@@ -173,6 +173,9 @@ class RulesAnswerer:
         if q.is_situation:
             return self._situation(q, intents)
         claim = self.match_claim(q.text, q.concepts, intents)
+        joined = self._by_parts(q, intents, passages, claim)
+        if joined is not None:
+            return joined
         if claim is not None and self._claim_fits(claim, q):
             answer = self._from_claim(q, claim, intents, passages)
             if answer is not None:
@@ -186,6 +189,44 @@ class RulesAnswerer:
         if composed is None and claim is not None:
             return self._from_claim(q, claim, intents, passages)
         return composed
+
+    def _by_parts(self, q: Question, intents: list[str], passages: list[Passage], whole: Claim | None) -> Answer | None:
+        """A two-part question whose parts belong to different claims ("what are the stages, and why is the client
+        left out?"): each part's claim (matched on the part's own concepts, with the voices the whole question
+        names as context), their sentences joined in the order of the parts, citations numbered anew."""
+        pieces = [p for p in _PARTS.split(q.text) if p and len(p.split()) >= 3]
+        if len(pieces) < 2:
+            return None
+        context = [c for c in q.concepts if any(c in v.concepts for v in self.focus.voices)]
+        claims: list[Claim] = []
+        said = {c for item in (whole.sentences["en"] if whole else ()) for c in self.vocab.concepts(item["say"])}
+        for piece in pieces[:3]:
+            concepts = list(dict.fromkeys(self.vocab.concepts(piece) + context))
+            own = detect_intents(piece)
+            part_intents = own or intents
+            claim = self.match_claim(piece, concepts, part_intents)
+            if whole is not None and (whole.score(concepts, part_intents, piece) is not None or not own and set(
+                    concepts) <= said):
+                claim = whole   # the whole question's claim answers this part too (it names what the part asks)
+            if claim is None or claim in claims or not self._claim_fits(claim, q):
+                continue
+            claims.append(claim)
+        if len(claims) < 2 or whole is not None and whole not in claims and whole.score(q.concepts, intents, q.text) \
+                > max(c.score(q.concepts, intents, q.text) or -99 for c in claims):
+            return None
+        pairs, verdict, notices, lang = [], None, [], q.language
+        for n, claim in enumerate(claims):
+            got = self._claim_pairs(q, claim, intents if n == 0 else [i for i in intents if i not in ("yesno", "check")],
+                                    passages)
+            if got is None:
+                return None
+            said, claim_verdict, claim_notices, lang = got
+            verdict = claim_verdict if n == 0 else verdict
+            notices += [x for x in claim_notices if x not in notices]
+            pairs += [pair for pair in said if pair[0] not in {s for s, _p in pairs}]
+        text, citations = cite_pairs(pairs)
+        return Answer(text=text, citations=citations, mode=self.mode, verdict=verdict, notices=notices,
+                      language=lang, claim_id="+".join(c.id for c in claims))
 
     def _voice_passages(self, q: Question, strong: list[Passage]) -> list[Passage]:
         """When the question names a voice that none of the best passages speaks in, that voice's best passages
@@ -242,6 +283,17 @@ class RulesAnswerer:
         return False
 
     def _from_claim(self, q: Question, claim: Claim, intents: list[str], retrieved: list[Passage]) -> Answer | None:
+        got = self._claim_pairs(q, claim, intents, retrieved)
+        if got is None:
+            return None
+        pairs, verdict, notices, use_lang = got
+        text, citations = cite_pairs(pairs)
+        return Answer(text=text, citations=citations, mode=self.mode, verdict=verdict, notices=notices,
+                      language=use_lang, claim_id=claim.id)
+
+    def _claim_pairs(self, q: Question, claim: Claim, intents: list[str], retrieved: list[Passage]):
+        """(sentence, passage) pairs of a claim for this question, its verdict, notices and language; None when
+        none of its citations resolves."""
         lang, notices = q.language, []
         use_lang = lang if lang in claim.sentences else "en"
         if use_lang != lang:
@@ -259,11 +311,7 @@ class RulesAnswerer:
             if n == 0 and verdict in POLAR_VERDICTS and (claim.leads.get(use_lang) or claim.check_verdict):
                 say = f"{VERDICT_LEADS[use_lang][verdict]}. {say}"   # "How can …" / "Why …" get no "Yes."
             pairs.append((say, passage))
-        if not pairs:
-            return None
-        text, citations = cite_pairs(pairs)
-        return Answer(text=text, citations=citations, mode=self.mode, verdict=verdict, notices=notices,
-                      language=use_lang, claim_id=claim.id)
+        return (pairs, verdict, notices, use_lang) if pairs else None
 
     def _situation(self, q: Question, intents: list[str]) -> Answer | None:
         """A described arrangement: its roles, the signs of partnership it names (or lacks), what the sources say

@@ -245,3 +245,15 @@ def test_an_order_to_ignore_the_sources_is_an_injection(rules, question):
     answer = rules.answer(question)
     assert "Instructions inside questions are ignored; partnerbot only answers from its sources." in answer.notices
     assert "always transactional" not in answer.text and "opdrachtnemer de A heeft" not in answer.text
+
+
+def test_two_part_question_joins_the_claim_of_each_part(rules):
+    """Issue 13: parts that belong to different claims get both, citations numbered once, in order."""
+    answer = rules.answer("What separates an SLA from an OLA, and where does business relationship management come in?")
+    assert answer.claim_id == "itil-sla-ola+itil-brm"
+    markers = [int(m) for m in re.findall(r"\[(\d+)\]", answer.text)]
+    assert markers and sorted(set(markers)) == list(range(1, len(answer.citations) + 1))
+    assert "OLA" in answer.text and "BRM" in answer.text
+    # one claim that names what its second part asks keeps the question whole
+    single = rules.answer("What is business relationship management and how does Bing link it to strategic partnership?")
+    assert single.claim_id == "itil-brm"
