@@ -257,3 +257,13 @@ def test_two_part_question_joins_the_claim_of_each_part(rules):
     # one claim that names what its second part asks keeps the question whole
     single = rules.answer("What is business relationship management and how does Bing link it to strategic partnership?")
     assert single.claim_id == "itil-brm"
+
+
+def test_practical_advice_is_read_from_the_question_sentence(rules):
+    """Issue 13: penalties, surveys and what a law requires are practical advice the sources do not give; an
+    invoice in the description of an arrangement does not make its question practical."""
+    assert rules.answer("Which penalty is usual when a contractor misses the agreed service levels?").refused
+    assert rules.answer("How often should we survey our customers about their satisfaction?").refused
+    described = rules.answer("We are a contractor for a school board: they send orders, we deliver and invoice. "
+                             "What would have to change before we count as their partner?")
+    assert not described.refused and described.citations
