@@ -80,6 +80,9 @@ our my your to in on at for with from by of about between most more less all eve
 # Concepts that make a question about relationships even when it also mentions an off-topic word.
 _CORE = frozenset({"client", "contractor", "customer", "supplier", "partner", "strategic_partner", "rasci", "sla_ola",
                    "series", "maturity", "range", "hierarchy", "coexist", "hybrid", "assignment"})
+_OWN_LEAD = re.compile(r"^((largely|mostly|grotendeels|grotendeels wel)\s+)?(yes|no|ja|nee)(,? (with|met) nuance)?\s*:\s*",
+                       re.I)
+_NOT_BY_ITSELF = {"en": "No, not by itself.", "nl": "Nee, niet vanzelf."}
 _SENTENCE_VECTORS: dict = {}   # sentence -> unit vector, filled as composed answers need them
 COMPOSE_K = 8   # passages a composed answer may draw its sentences from
 VOICE_K = 40    # how far a search reaches for passages in the voice a question names
@@ -302,6 +305,8 @@ class RulesAnswerer:
             notices.append("This answer has no Dutch rendering yet; it is given in English.")
         retrieved_score = {p.chunk_id: p.score for p in retrieved}
         verdict = claim.verdict_for(q.text, intents + (["yesno"] if q.polar else []), q.voices, q.concepts)
+        flipped = self._not_by_itself(q, claim, verdict)
+        flipped, verdict = flipped != verdict, flipped
         pairs = []
         for n, (english, item) in enumerate(zip(claim.sentences["en"], claim.sentences[use_lang])):
             passage = self._best_passage(item.get("cite") or english.get("cite"), english["say"],
@@ -312,8 +317,20 @@ class RulesAnswerer:
             say = item["say"].strip()
             if n == 0 and verdict in POLAR_VERDICTS and (claim.leads.get(use_lang) or claim.check_verdict):
                 say = f"{VERDICT_LEADS[use_lang][verdict]}. {say}"   # "How can …" / "Why …" get no "Yes."
+            elif n == 0 and flipped:   # the claim's own lead ("Largely yes, with nuance:") answers another question
+                say = _OWN_LEAD.sub("", say)
+                say = f"{_NOT_BY_ITSELF[use_lang]} {say[0].upper()}{say[1:]}"
             pairs.append((say, passage))
         return (pairs, verdict, notices, use_lang) if pairs else None
+
+    def _not_by_itself(self, q: Question, claim: Claim, verdict: str | None) -> str | None:
+        """"Does X automatically make Y?" answered by a claim that says X does not do so by itself: no."""
+        cues = self.focus.verdict_cues
+        if verdict not in POLAR_VERDICTS or not cues.get("automatic") or not cues.get("not_automatic") \
+                or not cues["automatic"].search(_last_question(q.text)) or NEGATIVE.search(q.text):
+            return verdict
+        said = " ".join(item["say"] for item in claim.sentences["en"])
+        return "no" if cues["not_automatic"].search(said) else verdict
 
     def _situation(self, q: Question, intents: list[str]) -> Answer | None:
         """A described arrangement: its roles, the signs of partnership it names (or lacks), what the sources say

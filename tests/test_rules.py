@@ -267,3 +267,12 @@ def test_practical_advice_is_read_from_the_question_sentence(rules):
     described = rules.answer("We are a contractor for a school board: they send orders, we deliver and invoice. "
                              "What would have to change before we count as their partner?")
     assert not described.refused and described.citations
+
+
+def test_does_it_automatically_is_answered_no_by_a_claim_that_says_not_by_itself(rules):
+    """Issue 13: a yes/no claim that says X does not by itself make Y answers 'does X automatically make Y?' no,
+    without its own 'Largely yes' lead; the question the claim was written for keeps its verdict."""
+    auto = rules.answer("Did ChatGPT say that a contractor is automatically a strategic partner?")
+    assert auto.verdict == "no" and auto.text.startswith("No, not by itself.") and "Largely yes" not in auto.text
+    plain = rules.answer("Was ChatGPT right that a contractor can become a strategic partner?")
+    assert plain.verdict == "yes-with-nuance"
