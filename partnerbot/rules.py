@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from .claims import NEGATIVE, POLAR_VERDICTS, VERDICT_LEADS, Claim, load_claims, split_sentences, support  # noqa: F401 (re-exported)
+from .cover import covering_sentences
 from .compose import PARTIES, cite_pairs, compose, glick_lead, situation_lead
 from .question import _PARTS, Question, load_focus, understand
 from .result import Answer, Citation, History, history_turns
@@ -308,7 +309,8 @@ class RulesAnswerer:
         flipped = self._not_by_itself(q, claim, verdict)
         flipped, verdict = flipped != verdict, flipped
         pairs = []
-        for n, (english, item) in enumerate(zip(claim.sentences["en"], claim.sentences[use_lang])):
+        added = covering_sentences(q, claim, self.claims, self.vocab, self.focus, self.match_claim, use_lang)
+        for n, (english, item) in enumerate(list(zip(claim.sentences["en"], claim.sentences[use_lang])) + added):
             passage = self._best_passage(item.get("cite") or english.get("cite"), english["say"],
                                          english.get("section") or item.get("section"))
             if passage is None:

@@ -276,3 +276,14 @@ def test_does_it_automatically_is_answered_no_by_a_claim_that_says_not_by_itself
     assert auto.verdict == "no" and auto.text.startswith("No, not by itself.") and "Largely yes" not in auto.text
     plain = rules.answer("Was ChatGPT right that a contractor can become a strategic partner?")
     assert plain.verdict == "yes-with-nuance"
+
+
+def test_a_claim_gets_a_sentence_for_the_topic_it_leaves_out(rules):
+    """Issue 13: a question naming a topic (RA(S)CI) that its claim's sentences never name gets the first sentence
+    naming it of the claim that answers that topic, cited, after the claim's own sentences."""
+    answer = rules.answer("How can a contractor add real value as a partner while the client stays accountable in "
+                          "the RASCI sense?")
+    claim = next(c for c in rules.claims if c.id == answer.claim_id)
+    markers = re.findall(r"\[(\d+)\]", answer.text)
+    assert "RA(S)CI" in answer.text and len(markers) == len(claim.sentences["en"]) + 1
+    assert not any("RA(S)CI" in s["say"] for s in claim.sentences["en"])
