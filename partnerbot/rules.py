@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from .claims import NEGATIVE, POLAR_VERDICTS, VERDICT_LEADS, Claim, load_claims, split_sentences, support  # noqa: F401 (re-exported)
-from .cover import covering_sentences
+from .cover import concepts_of, covering_sentences
 from .compose import PARTIES, cite_pairs, compose, glick_lead, situation_lead
 from .question import _PARTS, Question, load_focus, understand
 from .result import Answer, Citation, History, history_turns
@@ -205,7 +205,7 @@ class RulesAnswerer:
             return None
         context = [c for c in q.concepts if any(c in v.concepts for v in self.focus.voices)]
         claims: list[Claim] = []
-        said = {c for item in (whole.sentences["en"] if whole else ()) for c in self.vocab.concepts(item["say"])}
+        said = {c for item in (whole.sentences["en"] if whole else ()) for c in concepts_of(item["say"], self.vocab)}
         for piece in pieces[:3]:
             concepts = list(dict.fromkeys(self.vocab.concepts(piece) + context))
             own = detect_intents(piece)
