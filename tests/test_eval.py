@@ -183,9 +183,9 @@ def test_rules_answerer_passes_the_project_eval(corpus_settings, rules, record_p
 UNSEEN = PROJECT_ROOT / "tests" / "evals" / "unseen"
 # Floors per held-out file: what the rules answerer reaches, minus headroom for harmless drift. heldout2 was 15/24
 # when written (21/24 after issue 13's second round). fresh3 is the test set of issue 13 (written blind; 26/56
-# before the question understanding and composed answers, 31/56 after the first round, 35/56 after the second, see
-# the commit log): only its aggregate is ever looked at, never its per-question failures.
-UNSEEN_FLOORS = {"heldout2.yaml": 0.80, "fresh3.yaml": 0.60}
+# before the question understanding and composed answers, 31/56 after the first round, 35/56 after the second, 37/56
+# after the third, see the commit log): only its aggregate is ever looked at, never its per-question failures.
+UNSEEN_FLOORS = {"heldout2.yaml": 0.80, "fresh3.yaml": 0.65}
 
 
 @pytest.mark.slow
