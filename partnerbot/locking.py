@@ -65,7 +65,7 @@ class Lease:
     # --- the records ------------------------------------------------------------------------------------
     def collection(self):
         if self._collection is None:
-            from .store import _make_client, server_error
+            from .client import _make_client, server_error
 
             try:
                 self._collection = _make_client(self.settings).get_or_create_collection(
@@ -102,7 +102,7 @@ class Lease:
 
     # --- context manager --------------------------------------------------------------------------------
     def __enter__(self) -> "Lease":
-        from .store import location, server_error
+        from .client import location, server_error
 
         deadline = time.monotonic() + self.settings.ingest_wait_seconds
         while True:
