@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from . import charts
+from .cards import PRESENTER_CSS, shown_errors, source_card
 from .explain import citation, explain, store_lookup, to_markdown
 from .export import escape_markdown as esc
 from .placement import Placement, PlacementData, classify_answers, classify_text, load_placement
@@ -77,8 +78,6 @@ def load(settings: Settings) -> tuple[PlacementData, charts.Lookup]:
 
 def _presenter() -> bool:
     """The chat page's presenter mode, on this page too (same session key, same ?presenter=1, same CSS)."""
-    from .page import PRESENTER_CSS
-
     state = st.session_state
     if "presenter" not in state:
         state.presenter = st.query_params.get("presenter", "").lower() in ("1", "true", "yes", "on")
@@ -95,8 +94,6 @@ def _language() -> str:
 
 
 def render() -> None:
-    from .page import shown_errors
-
     presenter = _presenter()
     lang = _language()
     ui = UI[lang]
@@ -148,8 +145,6 @@ def _picked(event) -> str | None:
 
 
 def _card(lookup, key: str, marker: int = 1) -> None:
-    from .page import source_card
-
     source_card(citation(lookup, key, marker))
 
 
@@ -210,7 +205,6 @@ def show_placement(data: PlacementData, lookup, lang: str, kind: str, value) -> 
         st.altair_chart(charts.glick_chart(data, lang, lookup, placement), key="placed-glick", width="stretch")
     st.markdown(f"**{ui['why']}.** " + esc(record["explanation"]))
     from .answer import Citation
-    from .page import source_card
 
     for c in record["citations"]:
         source_card(Citation(**c))

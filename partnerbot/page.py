@@ -8,24 +8,21 @@ document or an answer is rendered through escape_markdown, never as HTML: upload
 from __future__ import annotations
 
 import hashlib
-import logging
 import time
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 import streamlit as st
 
-from .answer import Answer, Citation, get_answerer
+from .answer import Answer, get_answerer
+from .cards import PRESENTER_CSS, shown_errors, source_card
 from .errors import PartnerbotError
-from .export import corpus_label, history, mode_label, to_json, to_markdown, voice_badge
+from .export import corpus_label, history, mode_label, to_json, to_markdown
 from .export import escape_markdown as esc
 from .settings import Settings, get_settings
 from .uploads import add_uploads, purge_now_and_then, remove_upload, safe_upload_name, save_upload  # noqa: F401
 from .access import admin_panel, scope_label, session_owner_id, workspace_panel
 from .workspaces import is_admin
-
-log = logging.getLogger(__name__)
 
 EXAMPLES = (
     "Can a contractor be a strategic partner?",
@@ -35,31 +32,9 @@ EXAMPLES = (
     "Kan een opdrachtnemer een strategische partner zijn?",
     "Wie heeft de eindverantwoordelijkheid?",
 )
-VOICE_COLORS = {"author": "blue", "chatgpt": "orange", "bing": "violet", "reader": "gray", "literature": "green",
-                "document": "red"}
-# Our own static CSS (no document text): larger type for a projector.
-PRESENTER_CSS = """<style>
-[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.35rem; line-height: 1.55; }
-[data-testid="stCaptionContainer"] p { font-size: 1.1rem; }
-[data-testid="stChatInput"] textarea { font-size: 1.35rem; }
-h1 { font-size: 3.2rem !important; }
-</style>"""
 
 
 # --- page -----------------------------------------------------------------------------------------------
-
-@contextmanager
-def shown_errors() -> Iterator[None]:
-    """Show failures as one line (st.error), never as a traceback; the log keeps unexpected ones."""
-    try:
-        yield
-    except PartnerbotError as exc:
-        st.error(esc(exc), icon="⚠️")
-    except Exception as exc:  # a bug or an unexpected library failure: still one line for the audience
-        log.exception("page error")
-        st.error(esc(f"Unexpected error ({type(exc).__name__}: {str(exc)[:200]}); the server log has details."),
-                 icon="⚠️")
-
 
 @st.cache_resource(show_spinner=False)
 def _answerer(key: str, _settings: Settings):
@@ -200,17 +175,6 @@ def show_answer(result: Answer) -> None:
     st.caption(esc(" · ".join(details)))
     for citation in result.citations:
         source_card(citation)
-
-
-def source_card(c: Citation) -> None:
-    """A numbered card: title, voice badge, source article and author, the passage, and its caveat if any."""
-    with st.container(border=True):
-        color = VOICE_COLORS.get(c.voice, "gray")
-        st.markdown(f"**\\[{c.marker}\\] {esc(c.title)}** :{color}-badge[{esc(voice_badge(c.voice))}]")
-        st.caption(" · ".join(esc(part) for part in (c.source_title, c.author, c.section) if part))
-        st.markdown(esc(c.text))
-        if c.caveat:
-            st.warning(f"Caveat: {esc(c.caveat)}", icon="⚠️")
 
 
 def sidebar(settings: Settings, info: dict, presenter: bool) -> None:
