@@ -243,9 +243,9 @@ def run(sessions: int = 30, limit: float = 300, warm: bool = False, options: tup
         return stats([r[key] for r in ok]) if ok else None
 
     return {
-        "machine": machine(), "clients": "websocket", "sessions": sessions, "warm": warm, "server_options": list(options),
-        "commit": _commit(), "completed": len(ok),
-        "wall_s": round(wall, 1), "load_avg_before": [round(x, 2) for x in load_before],
+        "machine": machine(), "clients": "websocket", "sessions": sessions, "warm": warm,
+        "server_options": list(options), "commit": _commit(), "completed": len(ok), "wall_s": round(wall, 1),
+        "load_avg_before": [round(x, 2) for x in load_before],
         "static_ms": ms("static"), "static_kib_per_session": round(ok[0]["static_bytes"] / 1024) if ok else None,
         "chat_input_ms": ms("chat_input"), "chat_load_ms": ms("chat_load"),
         "answer_ms": ms("answer"), "answer_run_ms": ms("answer_run"),
