@@ -51,6 +51,7 @@ class Focus:
     requests: re.Pattern
     placement: object = None   # corpus/placement.yaml (the explorer's signals), when present
     verdict_cues: dict = field(default_factory=dict)   # the other compiled verdict_cues (explicit, universal, …)
+    framing: frozenset = frozenset()   # tokens of the words that phrase a question, not its subject
 
     def signals(self, text: str) -> list[dict]:
         """The placement signals a description names, as situation cues: a signal after a negation in the same
@@ -143,7 +144,8 @@ def load_focus(corpus_dir: str) -> Focus:
                  {k: _rx(v) for k, v in (data.get("type_cues") or {}).items()},
                  _rx(verdict.get("negation") or r"(?!x)x"), _rx(verdict.get("hedge") or r"(?!x)x"),
                  data.get("dutch") or {}, _rx(data.get("requests") or r"(?!x)x"), _placement(corpus_dir),
-                 {k: _rx(v) for k, v in verdict.items() if k not in ("negation", "hedge")})
+                 {k: _rx(v) for k, v in verdict.items() if k not in ("negation", "hedge")},
+                 frozenset(tokens(str(data.get("framing_words") or ""))))
 
 
 def _placement(corpus_dir: str):

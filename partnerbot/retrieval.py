@@ -6,8 +6,10 @@ different order after a restart; exact search finds every chunk and ranks the sa
 
 from __future__ import annotations
 
+import math
 import threading
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 from .errors import InputError, StoreError
@@ -77,6 +79,7 @@ class _Index:
     expires: object = None            # numpy float per row (inf for shared rows)
     shared_vocab: frozenset[str] = frozenset()
     owner_vocab: dict[str, frozenset[str]] = field(default_factory=dict)
+    df: dict[str, int] = field(default_factory=dict)   # token -> number of rows that use it (how rare a word is)
 
 
 class Retriever:
@@ -140,13 +143,14 @@ class Retriever:
                     by_owner.setdefault(owner, []).append(i)
             expires = np.array([float(m.get("expires", np.inf)) if o else np.inf for m, o in zip(metas, owners)])
             owner_vocab = {o: frozenset(tok for i in rows for tok in corpus_tokens[i]) for o, rows in by_owner.items()}
+            df = Counter(tok for toks in corpus_tokens for tok in set(toks))
             self._index = _Index(generation, tuple(ids), tuple(texts), tuple(metas),
                                  {cid: i for i, cid in enumerate(ids)}, by_doc, bm25, vectors,
                                  frozenset(tok for toks in corpus_tokens for tok in toks), languages,
                                  None if shared.all() else shared,
                                  {o: np.array(rows) for o, rows in by_owner.items()}, expires,
                                  frozenset(tok for toks, ok in zip(corpus_tokens, shared) if ok for tok in toks),
-                                 owner_vocab)
+                                 owner_vocab, dict(df))
             return self._index
 
     @staticmethod
@@ -177,6 +181,13 @@ class Retriever:
         known = index.vocab_tokens if index.shared is None else (
             index.shared_vocab | index.owner_vocab.get(owner, frozenset()) if owner else index.shared_vocab)
         return all(tok in known for tok in tokens(word))
+
+    def rarity(self, words) -> dict[str, float]:
+        """Inverse document frequency, log(rows / rows using it), of each word the store uses (BM25's tokens);
+        words it never uses are left out."""
+        index = self.refresh()
+        n = max(1, len(index.ids))
+        return {w: math.log(n / index.df[w]) for w in words if index.df.get(w)}
 
     @property
     def exact(self) -> bool:

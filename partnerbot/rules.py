@@ -8,6 +8,7 @@ import re
 from .claims import NEGATIVE, POLAR_VERDICTS, VERDICT_LEADS, Claim, load_claims, split_sentences, support  # noqa: F401 (re-exported)
 from .cover import concepts_of, covering_sentences
 from .compose import PARTIES, cite_pairs, compose, glick_lead, situation_lead
+from .complete import completion, rendered
 from .question import _PARTS, Question, load_focus, understand
 from .result import Answer, Citation, History, history_turns
 from .followup import rewrite
@@ -177,7 +178,7 @@ class RulesAnswerer:
     def _choose(self, q: Question, intents: list[str], passages: list[Passage], injected: bool) -> Answer | None:
         """A claim when one fits the question's focus; otherwise an answer composed from the passages."""
         if q.is_situation:
-            return self._situation(q, intents)
+            return self._situation(q, intents, passages)
         claim = self.match_claim(q.text, q.concepts, intents)
         joined = self._by_parts(q, intents, passages, claim)
         if joined is not None:
@@ -220,17 +221,18 @@ class RulesAnswerer:
         if len(claims) < 2 or whole is not None and whole not in claims and whole.score(q.concepts, intents, q.text) \
                 > max(c.score(q.concepts, intents, q.text) or -99 for c in claims):
             return None
-        pairs, verdict, notices, lang = [], None, [], q.language
+        pairs, verdict, notices, lang, english = [], None, [], q.language, []
         for n, claim in enumerate(claims):
             got = self._claim_pairs(q, claim, intents if n == 0 else [i for i in intents if i not in ("yesno", "check")],
                                     passages)
             if got is None:
                 return None
-            said, claim_verdict, claim_notices, lang = got
+            said, claim_verdict, claim_notices, lang, claim_english = got
             verdict = claim_verdict if n == 0 else verdict
             notices += [x for x in claim_notices if x not in notices]
             pairs += [pair for pair in said if pair[0] not in {s for s, _p in pairs}]
-        text, citations = cite_pairs(pairs)
+            english += claim_english
+        text, citations = cite_pairs(self._completed(q, pairs, english, passages, lang))
         return Answer(text=text, citations=citations, mode=self.mode, verdict=verdict, notices=notices,
                       language=lang, claim_id="+".join(c.id for c in claims))
 
@@ -292,8 +294,8 @@ class RulesAnswerer:
         got = self._claim_pairs(q, claim, intents, retrieved)
         if got is None:
             return None
-        pairs, verdict, notices, use_lang = got
-        text, citations = cite_pairs(pairs)
+        pairs, verdict, notices, use_lang, english = got
+        text, citations = cite_pairs(self._completed(q, pairs, english, retrieved, use_lang))
         return Answer(text=text, citations=citations, mode=self.mode, verdict=verdict, notices=notices,
                       language=use_lang, claim_id=claim.id)
 
@@ -308,7 +310,7 @@ class RulesAnswerer:
         verdict = claim.verdict_for(q.text, intents + (["yesno"] if q.polar else []), q.voices, q.concepts)
         flipped = self._not_by_itself(q, claim, verdict)
         flipped, verdict = flipped != verdict, flipped
-        pairs = []
+        pairs, english_said = [], []
         added = covering_sentences(q, claim, self.claims, self.vocab, self.focus, self.match_claim, use_lang)
         for n, (english, item) in enumerate(list(zip(claim.sentences["en"], claim.sentences[use_lang])) + added):
             passage = self._best_passage(item.get("cite") or english.get("cite"), english["say"],
@@ -323,7 +325,8 @@ class RulesAnswerer:
                 say = _OWN_LEAD.sub("", say)
                 say = f"{_NOT_BY_ITSELF[use_lang]} {say[0].upper()}{say[1:]}"
             pairs.append((say, passage))
-        return (pairs, verdict, notices, use_lang) if pairs else None
+            english_said.append(english["say"])
+        return (pairs, verdict, notices, use_lang, english_said) if pairs else None
 
     def _not_by_itself(self, q: Question, claim: Claim, verdict: str | None) -> str | None:
         """"Does X automatically make Y?" answered by a claim that says X does not do so by itself: no."""
@@ -334,7 +337,7 @@ class RulesAnswerer:
         said = " ".join(item["say"] for item in claim.sentences["en"])
         return "no" if cues["not_automatic"].search(said) else verdict
 
-    def _situation(self, q: Question, intents: list[str]) -> Answer | None:
+    def _situation(self, q: Question, intents: list[str], passages: list[Passage]) -> Answer | None:
         """A described arrangement: its roles, the signs of partnership it names (or lacks), what the sources say
         about any such arrangement (corpus/focus.yaml); a yes/no question gets the verdict the description implies."""
         glick = glick_lead(q, self.focus, "en") if self._in_glicks_terms(q) else None
@@ -353,10 +356,17 @@ class RulesAnswerer:
                 pairs.append((text, passage))
         if not pairs:
             return None
-        text, citations = cite_pairs(pairs)
+        text, citations = cite_pairs(self._completed(q, pairs, [t for t, _c in english], passages, q.language))
         polar = q.asks_yes_no or bool({"yesno", "check"} & set(intents))
         return Answer(text=text, citations=citations, mode=self.mode, verdict=verdict if polar else None,
                       language=q.language)
+
+    def _completed(self, q: Question, pairs: list, said: list[str], passages: list[Passage], lang: str) -> list:
+        """The answer's (sentence, passage) pairs plus the passages' sentences that cover what the question asks
+        and the answer leaves out (complete.py)."""
+        extra = completion(q, said + [say for say, _p in pairs], passages[:COMPOSE_K], self.focus, self.vocab, _INJECTION, self.retriever.rarity,
+                           lambda sentences: self._meaning(q.text, sentences))
+        return pairs + [(rendered(s, self.focus, lang), s.passage) for s in extra]
 
     def _in_glicks_terms(self, q: Question) -> bool:
         """A described arrangement asked about in Glick's terms: his name, his range, or his customer type."""

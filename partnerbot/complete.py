@@ -1,0 +1,80 @@
+"""An answer completed from the retrieved passages for what the question asks and the answer leaves out.
+
+A claim (or a described situation) answers the question's topic; a question often also names the point it is
+after in words of its own: an ITIL role, a contract form, a letter of RA(S)CI, an example. Those words are the
+question's rare ones (few chunks of the store use them). When the answer's sentences contain none of such a
+word, the retrieved passages' best sentence that does — and that still answers the question as a whole — is
+added after the answer, attributed to its voice and cited like a composed sentence."""
+
+from __future__ import annotations
+
+import re
+
+from .compose import Scored, _jaccard, _voice_label, attribute, score_sentences
+from .lang import tokens
+from .question import Focus, Question
+from .vocab import Vocab
+
+MIN_IDF = 2.3        # a word used by at most ~10% of the chunks is one a question asks about on purpose
+MIN_GAIN = 2.3       # the added sentence must bring at least one such word
+RELEVANCE = 0.55     # ... and score at least this share of the best sentence for the whole question
+MAX_ADDED = 2
+
+
+def wanted_words(q: Question, said: list[str], focus: Focus, vocab: Vocab, rarity) -> dict[str, float]:
+    """The question's rare words (word -> idf) that none of the said sentences contains: its own words, and the
+    English renderings of its Dutch terms unless the answer already names that concept; never the names of the
+    voices it asks about nor the words that only phrase the question (focus.yaml framing_words)."""
+    names = {t for v in focus.voices for n in v.names + tuple(v.who.values()) for t in tokens(n)}
+    said_text = " ".join(said)
+    said_concepts = set(vocab.concepts(said_text))
+    lowered = q.text.lower()
+    rendered_terms = [vocab.english[c] for c, lang, _term, rx in vocab.patterns
+                      if lang == "nl" and c not in said_concepts and rx.search(lowered)]
+    rendered_terms += [en for rx, en in vocab.dutch_terms if rx.search(lowered)]
+    words = tokens(q.text) + tokens(" ".join(rendered_terms))
+    rare = rarity([w for w in dict.fromkeys(words) if w not in names and w not in focus.framing])
+    said_tokens = set(tokens(said_text))
+    return {w: idf for w, idf in rare.items() if idf >= MIN_IDF and w not in said_tokens}
+
+
+def completion(q: Question, said: list[str], passages: list, focus: Focus, vocab: Vocab, injection: re.Pattern,
+               rarity, meaning=None) -> list[Scored]:
+    """Up to MAX_ADDED sentences of the passages that cover the question's rare words the answer lacks."""
+    wanted = wanted_words(q, said, focus, vocab, rarity)
+    if not wanted or not passages:
+        return []
+    scored = score_sentences(q, passages, focus, vocab, injection, meaning)
+    if not scored:
+        return []
+    floor = RELEVANCE * scored[0].score
+    taken = [set(tokens(s)) for s in said]
+    said_set = {" ".join(s.split()) for s in said}
+    added: list[Scored] = []
+    while wanted and len(added) < MAX_ADDED:
+        best, best_gain = None, 0.0
+        for cand in scored:
+            if cand.score < floor:
+                break
+            toks = set(tokens(cand.sentence))
+            gain = sum(idf for w, idf in wanted.items() if w in toks)
+            if gain < MIN_GAIN or gain <= best_gain or cand.sentence in said_set or cand in added:
+                continue
+            if any(_jaccard(toks, other) >= 0.45 for other in taken):
+                continue
+            best, best_gain = cand, gain
+        if best is None:
+            break
+        added.append(best)
+        toks = set(tokens(best.sentence))
+        taken.append(toks)
+        wanted = {w: idf for w, idf in wanted.items() if w not in toks}
+    return added
+
+
+def rendered(s: Scored, focus: Focus, lang: str) -> str:
+    """An added sentence as the answer says it: attributed in English; quoted with its voice in a Dutch answer."""
+    if lang == "nl":
+        _prefix, who, _names = _voice_label(s.passage, focus, "nl")
+        return focus.dutch.get("quote_lead", "{who}:").format(who=who) + f" “{s.sentence}”"
+    return attribute(s.sentence, s.passage, focus)
