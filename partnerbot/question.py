@@ -52,6 +52,8 @@ class Focus:
     placement: object = None   # corpus/placement.yaml (the explorer's signals), when present
     verdict_cues: dict = field(default_factory=dict)   # the other compiled verdict_cues (explicit, universal, …)
     framing: frozenset = frozenset()   # tokens of the words that phrase a question, not its subject
+    choice: dict = field(default_factory=dict)   # language -> parties offered to choose between ("… or …?")
+    asks_type: re.Pattern = re.compile(r"(?!x)x")   # "what kind of relationship is this?"
 
     def signals(self, text: str) -> list[dict]:
         """The placement signals a description names, as situation cues: a signal after a negation in the same
@@ -86,6 +88,11 @@ _NEGATED = re.compile(r"\b(no|not|never|nothing|none|without|neither|nor|geen|ni
 _SENTENCES = re.compile(r"(?<=[.!?])\s+")
 
 
+def _last_asked(text: str) -> str:
+    asked = [s for s in _SENTENCES.split(text.strip()) if s.endswith("?")]
+    return asked[-1] if asked else text
+
+
 def negated(text: str, at: int) -> bool:
     """True when a negation precedes position `at` in the same clause ("there is no joint planning")."""
     return bool(_NEGATED.search(_CLAUSE_START.split(text[:at])[-1]))
@@ -104,6 +111,7 @@ class Question:
     words: list[str] = field(default_factory=list)         # content tokens of the question (English renderings added)
     parts: list[list[str]] = field(default_factory=list)   # content tokens of each sub-question ("why …, and how …")
     asks_yes_no: bool = False                              # phrased as a yes/no question, whatever its type
+    asks_choice: bool = False                              # offers parties to choose between ("customers or clients?")
 
     @property
     def polar(self) -> bool:
@@ -145,7 +153,8 @@ def load_focus(corpus_dir: str) -> Focus:
                  _rx(verdict.get("negation") or r"(?!x)x"), _rx(verdict.get("hedge") or r"(?!x)x"),
                  data.get("dutch") or {}, _rx(data.get("requests") or r"(?!x)x"), _placement(corpus_dir),
                  {k: _rx(v) for k, v in verdict.items() if k not in ("negation", "hedge")},
-                 frozenset(tokens(str(data.get("framing_words") or ""))))
+                 frozenset(tokens(str(data.get("framing_words") or ""))), {k: _rx(v) for k, v in (data.get("choice") or {}).items()},
+                 _rx(data.get("asks_type") or r"(?!x)x"))
 
 
 def _placement(corpus_dir: str):
@@ -161,9 +170,18 @@ _WH = re.compile(r"\b(what|which|who|whom|whose|how|why|where|when|wat|welke|wel
                  r"waarvoor|waardoor|hoezo)\b", re.I)
 
 
-def answer_type(text: str, focus: Focus, situation: list[dict]) -> str:
+def asks_choice(text: str, focus: Focus, language: str) -> bool:
+    """The (last) question sentence offers parties to choose between: "customers, clients or partners?"."""
+    asked = [s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if s.endswith("?")]
+    pattern = focus.choice.get(language)
+    return bool(pattern and pattern.search(asked[-1] if asked else text))
+
+
+def answer_type(text: str, focus: Focus, situation: list[dict], choice: bool = False) -> str:
     # a question sentence with no question word is a yes/no question ("Heijmans had a partnership there, right?")
     asked = [s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if s.endswith("?")]
+    if choice and not situation:
+        return "choice"
     request = bool(focus.requests.search(asked[-1] if asked else text))
     if asked and not situation and not request and not _WH.search(asked[-1]):
         return "verdict"
@@ -205,27 +223,34 @@ def asked_voices(text: str, vocab: Vocab, focus: Focus) -> tuple[list[str], list
     return sorted(found, key=found.get), sorted(aside)
 
 
-def situation_cues(text: str, focus: Focus) -> list[dict]:
-    """The cues of a described arrangement; none unless the asker speaks of themselves and at least two cues
-    (or one role cue) describe what they do. The explorer's placement signals count as cues too (shared
-    investment, knowledge exchange, standard packages, tailored work …)."""
+def situation_cues(text: str, focus: Focus, minimum: int = 2) -> list[dict]:
+    """The cues of a described arrangement; none unless the asker speaks of themselves and at least `minimum`
+    cues (or one role cue) describe what they do. The explorer's placement signals count as cues too (shared
+    investment, knowledge exchange, standard packages, tailored work …); a cue that is also a signal carries
+    the signal's weights."""
     if not focus.asker.search(text) or not re.search(focus.situation.get("about") or ".", text, re.I):
         return []
     # only the sentences in which the asker speaks of themselves describe their arrangement ("ChatGPT told the
     # consultant …" is a premise, not a description)
     described = " ".join(s for s in _SENTENCES.split(text.strip()) if focus.asker.search(s))
     found = [cue for cue in focus.cues if any(not negated(described, m.start()) for m in cue["rx"].finditer(described))]
+    signals = {cue["id"]: cue for cue in focus.signals(described)}
+    found = [{**signals[cue["id"]], **cue, "signal": True} if cue["id"] in signals else cue for cue in found]
     ids = {cue["id"] for cue in found}
-    found += [cue for cue in focus.signals(described) if cue["id"] not in ids]
+    found += [cue for sid, cue in signals.items() if sid not in ids]
     roles = [cue for cue in found if cue.get("party")]
-    return found if roles or len(found) >= 2 else []
+    return found if roles or len(found) >= minimum else []
 
 
 def understand(text: str, vocab: Vocab, focus: Focus, intents: list[str]) -> Question:
     language = vocab.language(text)
     concepts = vocab.concepts(text)
     situation = situation_cues(text, focus)
-    kind = answer_type(text, focus, situation)
+    choice = asks_choice(text, focus, language)
+    if not situation and (choice or focus.asks_type.search(_last_asked(text))):   # "… customers or clients?",
+        # "… what kind of relationship is that?": one sign will do
+        situation = situation_cues(text, focus, minimum=1)
+    kind = answer_type(text, focus, situation, choice)
     if situation and kind == "situation":
         for cue in situation:
             concepts += [c for c in cue.get("concepts") or () if c not in concepts]
@@ -243,4 +268,5 @@ def understand(text: str, vocab: Vocab, focus: Focus, intents: list[str]) -> Que
     return Question(text=text, language=language, concepts=concepts, intents=intents, answer_type=kind,
                     voices=voices, not_voices=aside, situation=situation, words=words, parts=parts,
                     asks_yes_no=bool(dict(focus.answer_types)["verdict"].search(text)) if "verdict" in dict(
-                        focus.answer_types) else False)
+                        focus.answer_types) and not choice else False,
+                    asks_choice=choice)

@@ -143,6 +143,8 @@ class RulesAnswerer:
             question_.language = lang
             if question_.polar and "yesno" not in intents:   # "… . Is that really so?" is a yes/no question too
                 intents = intents + ["yesno"]
+            if question_.asks_choice:   # "are they customers or clients?" asks which, not yes or no
+                intents = [i for i in intents if i != "yesno"]
             found = self.retriever.search(asked, k=max(self.settings.top_k, COMPOSE_K))
             # practical advice (law, tax, prices) only from a document of the user's that speaks to it
             # (asked in the question sentence: "… we deliver and invoice. What would have to change?" is not)
@@ -345,7 +347,9 @@ class RulesAnswerer:
             english, kind = glick
             said, _kind = glick_lead(q, self.focus, q.language)
             asked = [c for c in self.vocab.concepts(_last_question(q.text)) if c in PARTIES]
-            verdict = ("yes" if asked[0] == kind else "no") if len(asked) == 1 else None
+            # "are they our clients?" is answered yes or no; "customers, clients or partners?" and "what are they
+            # to us?" with the type itself
+            verdict = ("yes" if asked[0] == kind else "no") if len(asked) == 1 and not q.asks_choice else kind
         else:
             english, _verdict = situation_lead(q, self.focus, "en")
             said, verdict = situation_lead(q, self.focus, q.language)
@@ -357,8 +361,10 @@ class RulesAnswerer:
         if not pairs:
             return None
         text, citations = cite_pairs(self._completed(q, pairs, [t for t, _c in english], passages, q.language))
-        polar = q.asks_yes_no or bool({"yesno", "check"} & set(intents))
-        return Answer(text=text, citations=citations, mode=self.mode, verdict=verdict if polar else None,
+        # "partners or just the client?" outside Glick's terms asks whether it is a partnership: yes or no
+        polar = q.asks_yes_no or q.asks_choice or bool({"yesno", "check"} & set(intents))
+        which = glick is not None and verdict == glick[1]   # the type a "which type" question asks for
+        return Answer(text=text, citations=citations, mode=self.mode, verdict=verdict if polar or which else None,
                       language=q.language)
 
     def _completed(self, q: Question, pairs: list, said: list[str], passages: list[Passage], lang: str) -> list:

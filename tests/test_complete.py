@@ -1,0 +1,93 @@
+"""Issue 13, third round: answers completed for the question's own subject words (complete.py), questions that
+offer parties to choose between, and described arrangements placed on Glick's range with the type as verdict."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from partnerbot.complete import wanted_words
+from partnerbot.question import understand
+from partnerbot.rules import detect_intents
+
+
+def _q(rules, text):
+    return understand(text, rules.vocab, rules.focus, detect_intents(text))
+
+
+def _sentences(text: str) -> list[str]:
+    return re.findall(r"[^\]]*?\[\d+\]", text)
+
+
+def test_wanted_words_are_the_questions_rare_subject_words_not_its_framing(rules):
+    q = _q(rules, "What did ChatGPT say about the difference, according to the author?")
+    assert wanted_words(q, [], rules.focus, rules.vocab, rules.retriever.rarity) == {}
+    q = _q(rules, "Does a DBFM contract with Rijkswaterstaat make the builder a partner?")
+    wanted = wanted_words(q, [], rules.focus, rules.vocab, rules.retriever.rarity)
+    assert {"dbfm", "rijkswaterstaat"} <= set(wanted)
+    said = ["Rijkswaterstaat uses DBFM contracts."]
+    assert not {"dbfm", "rijkswaterstaat"} & set(wanted_words(q, said, rules.focus, rules.vocab,
+                                                              rules.retriever.rarity))
+
+
+def test_an_answer_gets_a_cited_sentence_for_the_subject_word_it_leaves_out(rules):
+    """A described situation (answered from focus.yaml's situation sentences, which never name DBFM) that names a
+    contract form gets the passage sentence about that form, cited, after its own sentences."""
+    question = ("We are a consortium with a twenty-year DBFM contract for a motorway; the agency sets the "
+                "requirements and pays for availability. Are we strategic partners?")
+    answer = rules.answer(question)
+    sentences = _sentences(answer.text)
+    assert "DBFM" not in sentences[0] and any("DBFM" in s for s in sentences[1:])
+    markers = {int(m) for m in re.findall(r"\[(\d+)\]", answer.text)}
+    assert markers == {c.marker for c in answer.citations}
+    assert any(c.doc_id.startswith("literature/") for c in answer.citations)
+
+
+def test_a_claim_answer_to_a_question_it_fully_covers_is_not_padded(rules):
+    """The canonical question of a claim that names everything it asks gets just the claim's sentences."""
+    claim = next(c for c in rules.claims if c.id == "define-rasci")
+    question = next(q for q in claim.questions if rules.vocab.language(q) == "en")
+    answer = rules.answer(question)
+    assert answer.claim_id == "define-rasci"
+    assert len(_sentences(answer.text)) == len(claim.sentences["en"])
+
+
+@pytest.mark.parametrize("text, choice", [
+    ("In Glick's terms, are the units our customers, our clients or our partners?", True),
+    ("So are we partners or just the contractor?", True),
+    ("Zijn dat volgens Glick customers of clients?", True),
+    ("Zijn we partners of gewoon opdrachtnemer?", True),
+    ("Is it possible for a party to be both the contractor and a strategic partner of the same client?", False),
+    ("Can a contractor be a strategic partner?", False),
+])
+def test_a_question_offering_parties_asks_which_not_yes_or_no(rules, text, choice):
+    q = _q(rules, text)
+    assert q.asks_choice is choice
+    if choice:
+        assert not q.asks_yes_no
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("Our data team makes reports for every department, each designed around that department's own questions. "
+     "Using Glick's types, are the departments our customers, our clients or our partners?", "client"),
+    ("We sell one standard HR app to hundreds of firms and we alone decide the roadmap and the price. In Glick's "
+     "terms, customers or clients?", "customer"),
+    ("Wij verkopen een standaard app aan honderden bedrijven en wij bepalen de prijs. Zijn dat volgens Glick "
+     "customers of clients?", "customer"),
+    ("With the cardiology unit we are building a completely new monitoring system; nobody knows yet what it should "
+     "look like and we discover what works as we go. What is that relationship in Glick's terms?", "partner"),
+])
+def test_a_described_arrangement_asked_in_glicks_terms_gets_the_type_as_verdict(rules, question, kind):
+    answer = rules.answer(question)
+    assert answer.verdict == kind and not answer.refused
+    assert any(c.doc_id.startswith("glick/") for c in answer.citations)
+    lead = _sentences(answer.text)[0].lower()   # the answer leads with the type it places the arrangement in
+    assert any(name in lead for name in {"customer": ("customer", "klantrelatie"), "client": ("client", "cliënt"),
+                                         "partner": ("partner",)}[kind])
+
+
+def test_a_yes_no_question_about_one_glick_type_is_answered_yes_or_no(rules):
+    answer = rules.answer("We sell one standard HR app to hundreds of firms and we alone decide the roadmap and the "
+                          "price. In Glick's terms, are those firms our clients?")
+    assert answer.verdict == "no"
