@@ -9,6 +9,7 @@ from .claims import NEGATIVE, POLAR_VERDICTS, VERDICT_LEADS, Claim, load_claims,
 from .cover import concepts_of, covering_sentences
 from .compose import PARTIES, cite_pairs, compose, glick_lead, situation_lead
 from .complete import completion, rendered
+from .verdicts import adjusted, lead
 from .question import _PARTS, Question, load_focus, understand
 from .result import Answer, Citation, History, history_turns
 from .followup import rewrite
@@ -82,9 +83,6 @@ our my your to in on at for with from by of about between most more less all eve
 # Concepts that make a question about relationships even when it also mentions an off-topic word.
 _CORE = frozenset({"client", "contractor", "customer", "supplier", "partner", "strategic_partner", "rasci", "sla_ola",
                    "series", "maturity", "range", "hierarchy", "coexist", "hybrid", "assignment"})
-_OWN_LEAD = re.compile(r"^((largely|mostly|grotendeels|grotendeels wel)\s+)?(yes|no|ja|nee)(,? (with|met) nuance)?\s*:\s*",
-                       re.I)
-_NOT_BY_ITSELF = {"en": "No, not by itself.", "nl": "Nee, niet vanzelf."}
 _SENTENCE_VECTORS: dict = {}   # sentence -> unit vector, filled as composed answers need them
 COMPOSE_K = 8   # passages a composed answer may draw its sentences from
 VOICE_K = 40    # how far a search reaches for passages in the voice a question names
@@ -310,8 +308,7 @@ class RulesAnswerer:
             notices.append("This answer has no Dutch rendering yet; it is given in English.")
         retrieved_score = {p.chunk_id: p.score for p in retrieved}
         verdict = claim.verdict_for(q.text, intents + (["yesno"] if q.polar else []), q.voices, q.concepts)
-        flipped = self._not_by_itself(q, claim, verdict)
-        flipped, verdict = flipped != verdict, flipped
+        verdict, how = adjusted(q, claim, verdict, self.focus)
         pairs, english_said = [], []
         added = covering_sentences(q, claim, self.claims, self.vocab, self.focus, self.match_claim, use_lang)
         for n, (english, item) in enumerate(list(zip(claim.sentences["en"], claim.sentences[use_lang])) + added):
@@ -321,23 +318,13 @@ class RulesAnswerer:
                 continue
             passage.score = retrieved_score.get(passage.chunk_id, round(support(english["say"], passage.text), 4))
             say = item["say"].strip()
-            if n == 0 and verdict in POLAR_VERDICTS and (claim.leads.get(use_lang) or claim.check_verdict):
-                say = f"{VERDICT_LEADS[use_lang][verdict]}. {say}"   # "How can …" / "Why …" get no "Yes."
-            elif n == 0 and flipped:   # the claim's own lead ("Largely yes, with nuance:") answers another question
-                say = _OWN_LEAD.sub("", say)
-                say = f"{_NOT_BY_ITSELF[use_lang]} {say[0].upper()}{say[1:]}"
+            # "How can …" / "Why …" get no "Yes."; a changed verdict replaces the claim's own lead ("Largely yes")
+            if n == 0 and verdict in POLAR_VERDICTS and (claim.leads.get(use_lang) or claim.check_verdict or
+                                                         how != "claim"):
+                say = lead(say, verdict, how, use_lang)
             pairs.append((say, passage))
             english_said.append(english["say"])
         return (pairs, verdict, notices, use_lang, english_said) if pairs else None
-
-    def _not_by_itself(self, q: Question, claim: Claim, verdict: str | None) -> str | None:
-        """"Does X automatically make Y?" answered by a claim that says X does not do so by itself: no."""
-        cues = self.focus.verdict_cues
-        if verdict not in POLAR_VERDICTS or not cues.get("automatic") or not cues.get("not_automatic") \
-                or not cues["automatic"].search(_last_question(q.text)) or NEGATIVE.search(q.text):
-            return verdict
-        said = " ".join(item["say"] for item in claim.sentences["en"])
-        return "no" if cues["not_automatic"].search(said) else verdict
 
     def _situation(self, q: Question, intents: list[str], passages: list[Passage]) -> Answer | None:
         """A described arrangement: its roles, the signs of partnership it names (or lacks), what the sources say

@@ -1,0 +1,71 @@
+"""The verdict a claim gives a yes/no question, when the question is not the one the claim was written for.
+
+A claim carries its own verdict (claims.yaml); three kinds of question change it, using corpus/focus.yaml's
+verdict_cues:
+- "Does X automatically make Y?" answered by a claim that says X does not do so by itself: no.
+- a question asking whether the contrary holds ("isn't it impossible to be both?"): the verdict turned round.
+- a claim without a yes/no verdict of its own (an explanation) asked a yes/no question: the verdict its
+  sentence closest to the question states (compose.read_verdict: an outright yes/no, a negation, a restriction
+  of what the question asks about all of), else none.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .claims import NEGATIVE, POLAR_VERDICTS, VERDICT_LEADS, Claim
+from .compose import Scored, read_verdict
+from .lang import tokens
+from .question import Focus, Question
+
+_OWN_LEAD = re.compile(r"^((largely|mostly|grotendeels|grotendeels wel)\s+)?(yes|no|ja|nee)(,? (with|met) nuance)?\s*:\s*",
+                       re.I)
+_NOT_BY_ITSELF = {"en": "No, not by itself.", "nl": "Nee, niet vanzelf."}
+_TURNED = {"yes": "no", "yes-with-nuance": "no", "no": "yes"}
+
+
+def _last_question(text: str) -> str:
+    asked = [s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if s.endswith("?")]
+    return asked[-1] if asked else text
+
+
+def adjusted(q: Question, claim: Claim, verdict: str | None, focus: Focus) -> tuple[str | None, str]:
+    """(verdict, how): how is "claim" (unchanged), "not_by_itself", "contrary" or "implied"."""
+    cues = focus.verdict_cues
+    asked = _last_question(q.text)
+    said = " ".join(item["say"] for item in claim.sentences["en"])
+    if verdict in POLAR_VERDICTS:
+        if cues.get("automatic") and cues.get("not_automatic") and cues["automatic"].search(asked) \
+                and not NEGATIVE.search(q.text) and cues["not_automatic"].search(said) and verdict != "no":
+            return "no", "not_by_itself"
+        if cues.get("contrary") and cues["contrary"].search(asked) and not claim.negative_verdict \
+                and verdict in _TURNED and not cues["contrary"].search(said):
+            return _TURNED[verdict], "contrary"
+        return verdict, "claim"
+    if verdict is None and q.polar and not q.asks_choice and claim.verdict not in POLAR_VERDICTS:
+        implied = implied_verdict(q, claim, focus)
+        if implied is not None:
+            return implied, "implied"
+    return verdict, "claim"
+
+
+def implied_verdict(q: Question, claim: Claim, focus: Focus) -> str | None:
+    """yes / no / depends as stated by the claim sentence that shares most words with the question, or None."""
+    words = set(q.words)
+    if not words:
+        return None
+    best = max(claim.sentences["en"], key=lambda item: len(words & set(tokens(item["say"]))))
+    overlap = len(words & set(tokens(best["say"]))) / len(words)
+    verdict = read_verdict(q, Scored(0.0, overlap, best["say"], None, 0), focus)
+    return verdict if verdict in POLAR_VERDICTS else None
+
+
+def lead(say: str, verdict: str, how: str, lang: str) -> str:
+    """The claim's first sentence opened with the verdict actually given (its own lead removed)."""
+    if how == "not_by_itself":
+        say = _OWN_LEAD.sub("", say)
+        return f"{_NOT_BY_ITSELF[lang]} {say[0].upper()}{say[1:]}"
+    if how == "implied" and _OWN_LEAD.match(say):   # the sentence the verdict was read from already opens with it
+        return say
+    say = _OWN_LEAD.sub("", say)
+    return f"{VERDICT_LEADS[lang][verdict]}. {say[0].upper()}{say[1:]}"
