@@ -4,13 +4,14 @@ sentence; otherwise an extractive answer from the best passages; otherwise an ho
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from .claims import NEGATIVE, POLAR_VERDICTS, VERDICT_LEADS, Claim, load_claims, split_sentences, support  # noqa: F401 (re-exported)
 from .cover import concepts_of, covering_sentences
 from .compose import PARTIES, cite_pairs, compose, glick_lead, situation_lead
 from .complete import completion, rendered
 from .verdicts import adjusted, lead
-from .question import _PARTS, Question, load_focus, understand
+from .question import _PARTS, Question, asked_voices, load_focus, understand
 from .result import Answer, Citation, History, history_turns
 from .followup import rewrite
 from .retrieval import Passage, Retriever, get_retriever, tokens, validate_question
@@ -84,6 +85,7 @@ our my your to in on at for with from by of about between most more less all eve
 _CORE = frozenset({"client", "contractor", "customer", "supplier", "partner", "strategic_partner", "rasci", "sla_ola",
                    "series", "maturity", "range", "hierarchy", "coexist", "hybrid", "assignment"})
 _SENTENCE_VECTORS: dict = {}   # sentence -> unit vector, filled as composed answers need them
+TOPIC_PENALTY = 6   # on top of claims.py's 2 for any concept a claim leaves out: a left-out topic weighs more
 COMPOSE_K = 8   # passages a composed answer may draw its sentences from
 VOICE_K = 40    # how far a search reaches for passages in the voice a question names
 VOICE_LABEL = {"author": "the article's author", "chatgpt": "a quoted ChatGPT answer", "bing": "a quoted Bing answer",
@@ -168,10 +170,17 @@ class RulesAnswerer:
     def match_claim(self, question: str, concepts: list[str] | None = None, intents: list[str] | None = None) -> Claim | None:
         concepts = self.vocab.concepts(question) if concepts is None else concepts
         intents = detect_intents(question) if intents is None else intents
+        voiced = {c for v in self.focus.voices for c in v.concepts}
+        topics = [c for c in concepts if c not in PARTIES and c not in voiced]
         best, best_score = None, None
         for claim in self.claims:
             score = claim.score(concepts, intents, question)
-            if score is not None and (best_score is None or score > best_score):
+            if score is None:
+                continue
+            # a claim that leaves out the question's topic (RA(S)CI, escalation, ITIL …) answers something else,
+            # however many of its parties it names
+            score -= TOPIC_PENALTY * sum(c not in claim.concepts and c not in claim.neutral for c in topics)
+            if best_score is None or score > best_score:
                 best, best_score = claim, score
         return best
 
@@ -207,17 +216,29 @@ class RulesAnswerer:
         context = [c for c in q.concepts if any(c in v.concepts for v in self.focus.voices)]
         claims: list[Claim] = []
         said = {c for item in (whole.sentences["en"] if whole else ()) for c in concepts_of(item["say"], self.vocab)}
+        voiced = {c for v in self.focus.voices for c in v.concepts}
+        topics = [c for c in q.concepts if c not in PARTIES and c not in voiced]
+        answered = 0   # parts some claim answers (the same claim may answer several)
         for piece in pieces[:3]:
             concepts = list(dict.fromkeys(self.vocab.concepts(piece) + context))
+            if not any(c not in PARTIES and c not in voiced for c in concepts):
+                concepts += [c for c in topics if c not in concepts]   # "…, and which letter …": of RA(S)CI
             own = detect_intents(piece)
             part_intents = own or intents
             claim = self.match_claim(piece, concepts, part_intents)
             if whole is not None and (whole.score(concepts, part_intents, piece) is not None or not own and set(
                     concepts) <= said):
                 claim = whole   # the whole question's claim answers this part too (it names what the part asks)
-            if claim is None or claim in claims or not self._claim_fits(claim, q):
+            # the voice a part names is the voice that part asks about ("what do the letters stand for, and what
+            # did the author say …": the first part is a definition, in no one's voice)
+            voices, aside = asked_voices(piece, self.vocab, self.focus)
+            if claim is None or not self._claim_fits(claim, replace(q, voices=voices, not_voices=aside), anywhere=True):
                 continue
-            claims.append(claim)
+            answered += 1
+            if claim not in claims:
+                claims.append(claim)
+        if len(claims) == 1 and answered == len(pieces[:3]):   # one claim answers every part, each in its voice
+            return self._from_claim(q, claims[0], intents, passages)
         if len(claims) < 2 or whole is not None and whole not in claims and whole.score(q.concepts, intents, q.text) \
                 > max(c.score(q.concepts, intents, q.text) or -99 for c in claims):
             return None
@@ -261,26 +282,28 @@ class RulesAnswerer:
         query /= max(float(np.linalg.norm(query)), 1e-12)
         return {s: float(_SENTENCE_VECTORS[s] @ query) for s in sentences}
 
-    def _claim_fits(self, claim: Claim, q: Question) -> bool:
+    def _claim_fits(self, claim: Claim, q: Question, anywhere: bool = False) -> bool:
         """Evidence that a claim answers this question's focus: it leads with the voice the question names (or
-        is about it), and not with a voice the question sets aside."""
-        if q.voices and not self._claim_speaks(claim, q.voices):
+        is about it; for one part of a question: speaks in it anywhere), and not with a voice the question sets
+        aside."""
+        if q.voices and not self._claim_speaks(claim, q.voices, anywhere=anywhere):
             return False
         if q.not_voices and self._claim_speaks(claim, q.not_voices, lead_only=True):
             return False
         return True
 
-    def _claim_speaks(self, claim: Claim, voices: list[str], lead_only: bool = False) -> bool:
-        """True when the claim leads with one of the voices the question names: its first sentence cites a note
-        in that voice or names it, or the claim is about that voice (requires its concept)."""
-        first = claim.sentences["en"][0]
-        passage = self._best_passage(first.get("cite"), first["say"], first.get("section"))
-        said = first["say"].lower()
+    def _claim_speaks(self, claim: Claim, voices: list[str], lead_only: bool = False, anywhere: bool = False) -> bool:
+        """True when the claim leads with one of the voices the question names: its first sentence (any sentence,
+        with anywhere) cites a note in that voice or names it, or the claim is about that voice (requires its
+        concept)."""
+        items = claim.sentences["en"] if anywhere else claim.sentences["en"][:1]
+        cited = [self._best_passage(i.get("cite"), i["say"], i.get("section")) for i in items]
+        said = " ".join(i["say"] for i in items).lower()
         for vid in voices:
             voice = self.focus.voice(vid)
             if voice is None:
                 continue
-            if passage is not None and voice.speaks(passage):
+            if any(passage is not None and voice.speaks(passage) for passage in cited):
                 return True
             if lead_only:
                 continue

@@ -22,6 +22,9 @@ _OWN_LEAD = re.compile(r"^((largely|mostly|grotendeels|grotendeels wel)\s+)?(yes
                        re.I)
 _NOT_BY_ITSELF = {"en": "No, not by itself.", "nl": "Nee, niet vanzelf."}
 _TURNED = {"yes": "no", "yes-with-nuance": "no", "no": "yes"}
+# Share of the question's words the claim sentence must share before its verdict is read as the answer (below it
+# the sentence is about the topic, not about what the question asks of it).
+IMPLIED_OVERLAP = 0.3
 
 
 def _last_question(text: str) -> str:
@@ -56,6 +59,8 @@ def implied_verdict(q: Question, claim: Claim, focus: Focus) -> str | None:
         return None
     best = max(claim.sentences["en"], key=lambda item: len(words & set(tokens(item["say"]))))
     overlap = len(words & set(tokens(best["say"]))) / len(words)
+    if overlap < IMPLIED_OVERLAP:
+        return None
     verdict = read_verdict(q, Scored(0.0, overlap, best["say"], None, 0), focus)
     return verdict if verdict in POLAR_VERDICTS else None
 
