@@ -54,6 +54,7 @@ class Focus:
     framing: frozenset = frozenset()   # tokens of the words that phrase a question, not its subject
     choice: dict = field(default_factory=dict)   # language -> parties offered to choose between ("… or …?")
     asks_type: re.Pattern = re.compile(r"(?!x)x")   # "what kind of relationship is this?"
+    practical: re.Pattern = re.compile(r"(?!x)x")   # law, tax, prices: advice the sources cannot give
 
     def signals(self, text: str) -> list[dict]:
         """The placement signals a description names, as situation cues: a signal after a negation in the same
@@ -154,7 +155,7 @@ def load_focus(corpus_dir: str) -> Focus:
                  data.get("dutch") or {}, _rx(data.get("requests") or r"(?!x)x"), _placement(corpus_dir),
                  {k: _rx(v) for k, v in verdict.items() if k not in ("negation", "hedge")},
                  frozenset(tokens(str(data.get("framing_words") or ""))), {k: _rx(v) for k, v in (data.get("choice") or {}).items()},
-                 _rx(data.get("asks_type") or r"(?!x)x"))
+                 _rx(data.get("asks_type") or r"(?!x)x"), _rx(data.get("practical") or r"(?!x)x"))
 
 
 def _placement(corpus_dir: str):

@@ -62,16 +62,6 @@ _OFF_TOPIC = re.compile(
     r"beleggen|capital of|hoofdstad|headache|hoofdpijn|remedy|medicine|medicijn|python|javascript)\b|"
     r"\b(tell|write|give|make|vertel|schrijf|maak|geef)\b.{0,12}\b(joke|grap|poem|gedicht|mop)\b",
     re.I)
-# Practical advice the sources cannot give, whatever parties a question names: law and notice periods, tax, what
-# to charge or what split is usual, and market statistics.
-_PRACTICAL = re.compile(
-    r"\b(notice period|opzegtermijn\w*|(dutch|belgian|german|eu|european|contract) law|law (require|say|allow)s?|"
-    r"legally|wettelijk\w*|volgens de wet|btw|vat|sales tax|tax|taxes|belasting\w*|invoice|invoicing|factu\w*|"
-    r"hourly rate|uurtarief|day rate|dagtarief|salary|salaris|penalty|penalties|boete\w*|liquidated damages|"
-    r"net promoter|nps|surveys?|enquêtes?)\b|\b(under|onder) (\w+ )?(law|recht)\b|"
-    r"\bhow (should|do|can|would) (we|i) price\b|\b(what|which) (percentage|percent|split|fee|rate|margin)\b|"
-    r"\bhoeveel (procent|geld|kost)\b|\bwelk (percentage|tarief)\b|\bhow much (does|do|should|will) .{0,30}\bcost\b",
-    re.I)
 # What a "what/which …" question asks for follows the question word ("What VAT rate…", "Which CRM package…"
 # in English questions). When no source uses that word, the sources cannot answer it, whatever concepts the
 # question also names ("…to a client in Belgium"), so it is refused rather than answered beside the point.
@@ -148,7 +138,7 @@ class RulesAnswerer:
             found = self.retriever.search(asked, k=max(self.settings.top_k, COMPOSE_K))
             # practical advice (law, tax, prices) only from a document of the user's that speaks to it
             # (asked in the question sentence: "… we deliver and invoice. What would have to change?" is not)
-            practical = _PRACTICAL.search(_last_question(cleaned)) and not any(p.voice == "document" for p in found.passages[:3])
+            practical = self.focus.practical.search(_last_question(cleaned)) and not any(p.voice == "document" for p in found.passages[:3])
             if not practical and (concepts or found.best_similarity >= self.settings.min_similarity_no_concept):
                 result = self._choose(question_, intents, found.passages, injected)
         if result is None:

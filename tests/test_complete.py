@@ -91,3 +91,23 @@ def test_a_yes_no_question_about_one_glick_type_is_answered_yes_or_no(rules):
     answer = rules.answer("We sell one standard HR app to hundreds of firms and we alone decide the roadmap and the "
                           "price. In Glick's terms, are those firms our clients?")
     assert answer.verdict == "no"
+
+
+@pytest.mark.parametrize("question", [
+    "Do we have to register our strategic partnership agreement with the Chamber of Commerce?",
+    "Moet onze samenwerkingsovereenkomst bij de notaris worden vastgelegd, en wie is aansprakelijk bij schade?",
+])
+def test_legal_formalities_are_refused_whatever_parties_the_question_names(rules, question):
+    answer = rules.answer(question)
+    assert answer.refused and not answer.citations
+
+
+@pytest.mark.parametrize("question, verdict", [
+    ("Isn't it simply impossible to be a company's contractor and its strategic partner at once?", "no"),
+    ("Are the contractor role and a strategic partnership mutually exclusive?", "no"),
+    ("Can a contractor be a strategic partner?", "yes-with-nuance"),
+])
+def test_a_question_asking_whether_the_contrary_holds_gets_the_verdict_turned_round(rules, question, verdict):
+    answer = rules.answer(question)
+    assert answer.verdict == verdict
+    assert answer.text.startswith({"no": "No.", "yes-with-nuance": "Yes, with nuance."}[verdict])
