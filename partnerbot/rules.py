@@ -131,6 +131,7 @@ class RulesAnswerer:
             intents = detect_intents(asked)
             question_ = understand(asked, self.vocab, self.focus, intents)
             question_.language = lang
+            question_.injected = injected
             if question_.polar and "yesno" not in intents:   # "… . Is that really so?" is a yes/no question too
                 intents = intents + ["yesno"]
             if question_.asks_choice:   # "are they customers or clients?" asks which, not yes or no
@@ -370,7 +371,11 @@ class RulesAnswerer:
     def _completed(self, q: Question, pairs: list, said: list[str], passages: list[Passage], lang: str) -> list:
         """The answer's (sentence, passage) pairs plus the passages' sentences that cover what the question asks
         and the answer leaves out (complete.py)."""
-        extra = completion(q, said + [say for say, _p in pairs], passages[:COMPOSE_K], self.focus, self.vocab, _INJECTION, self.retriever.rarity,
+        if q.injected:   # a question that carried instructions gets no more than the claim says
+            return pairs
+        # a passage that itself addresses the assistant is no source for another sentence
+        passages = [p for p in passages[:COMPOSE_K] if not _INJECTION.search(p.text)]
+        extra = completion(q, said + [say for say, _p in pairs], passages, self.focus, self.vocab, _INJECTION, self.retriever.rarity,
                            lambda sentences: self._meaning(q.text, sentences))
         return pairs + [(rendered(s, self.focus, lang), s.passage) for s in extra]
 
