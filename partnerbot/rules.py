@@ -347,10 +347,11 @@ class RulesAnswerer:
         if glick is not None:
             english, kind = glick
             said, _kind = glick_lead(q, self.focus, q.language)
-            asked = [c for c in self.vocab.concepts(_last_question(q.text)) if c in PARTIES]
-            # "are they our clients?" is answered yes or no; "customers, clients or partners?" and "what are they
-            # to us?" with the type itself
-            verdict = ("yes" if asked[0] == kind else "no") if len(asked) == 1 and not q.asks_choice else kind
+            asked = self._parties_named(_last_question(q.text))
+            # "are they our clients?" (or "… our partners rather than customers?") is answered yes or no about the
+            # party named first; "customers, clients or partners?" and "what are they to us?" with the type itself
+            polar = q.asks_yes_no and not q.asks_choice and not self.focus.asks_type.search(q.text)
+            verdict = kind if not polar else ("yes" if asked[0] == kind else "no") if asked else None
         else:
             english, _verdict = situation_lead(q, self.focus, "en")
             said, verdict = situation_lead(q, self.focus, q.language)
@@ -378,6 +379,17 @@ class RulesAnswerer:
         extra = completion(q, said + [say for say, _p in pairs], passages, self.focus, self.vocab, _INJECTION, self.retriever.rarity,
                            lambda sentences: self._meaning(q.text, sentences))
         return pairs + [(rendered(s, self.focus, lang), s.passage) for s in extra]
+
+    def _parties_named(self, text: str) -> list[str]:
+        """The parties (client, partner, …) a text names, in order of mention; a strategic partner is a partner
+        on Glick's range."""
+        lowered, at = text.lower(), {}
+        for concept, _lang, _term, rx in self.vocab.patterns:
+            match = rx.search(lowered) if concept in PARTIES else None
+            if match:
+                concept = "partner" if concept == "strategic_partner" else concept
+                at[concept] = min(at.get(concept, match.start()), match.start())
+        return sorted(at, key=at.get)
 
     def _in_glicks_terms(self, q: Question) -> bool:
         """A described arrangement asked about in Glick's terms: his name, his range, or his customer type."""
