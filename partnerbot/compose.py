@@ -173,6 +173,13 @@ def select(scored: list[Scored], question: Question, focus: Focus, vocab: Vocab)
                              and s.score >= 0.4 * lead.score), None)
                 if best is not None and len(chosen) < MAX_SENTENCES + 1:
                     chosen.append(best)
+    # an explanation goes on where the leading sentence stops: the next sentence of its passage usually says what
+    # the lead introduces ("Glick illustrates the difference with two purchases: …" -> what the difference is)
+    if question.answer_type in ("explanation", "definition", "example", "contrast"):
+        follow = next((s for s in scored if s.passage.chunk_id == lead.passage.chunk_id
+                       and s.position == lead.position + 1), None)
+        if follow is not None and follow not in chosen and follow.score >= 0.3 * lead.score:
+            chosen.insert(chosen.index(lead) + 1, follow)
     for cand in scored[1:]:
         if len(chosen) >= MAX_SENTENCES:
             break

@@ -348,10 +348,10 @@ class RulesAnswerer:
             english, kind = glick
             said, _kind = glick_lead(q, self.focus, q.language)
             asked = self._parties_named(_last_question(q.text))
-            # "are they our clients?" (or "… our partners rather than customers?") is answered yes or no about the
-            # party named first; "customers, clients or partners?" and "what are they to us?" with the type itself
+            # "are they our clients?" is answered yes or no; a question weighing several types ("partners rather
+            # than customers?", "customers, clients or partners?") or asking what they are gets the type itself
             polar = q.asks_yes_no and not q.asks_choice and not self.focus.asks_type.search(q.text)
-            verdict = kind if not polar else ("yes" if asked[0] == kind else "no") if asked else None
+            verdict = ("yes" if asked[0] == kind else "no") if polar and len(asked) == 1 else kind
         else:
             english, _verdict = situation_lead(q, self.focus, "en")
             said, verdict = situation_lead(q, self.focus, q.language)

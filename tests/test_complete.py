@@ -89,11 +89,12 @@ def test_a_described_arrangement_asked_in_glicks_terms_gets_the_type_as_verdict(
 
 @pytest.mark.parametrize("asked, verdict", [
     ("In Glick's terms, are those firms our clients?", "no"),
-    ("In Glick's terms, are those firms our partners rather than just customers?", "no"),
+    ("In Glick's terms, are those firms our partners rather than just customers?", "customer"),
     ("In Glick's terms, are those firms customers to us?", "yes"),
 ])
 def test_a_yes_no_question_about_one_glick_type_is_answered_yes_or_no(rules, asked, verdict):
-    """About the party named first; the answer still places the arrangement (customer) in its lead."""
+    """Yes or no about the one type a question names; the type itself when it weighs several. The answer still
+    places the arrangement (customer) in its lead."""
     answer = rules.answer("We sell one standard HR app to hundreds of firms and we alone decide the roadmap and the "
                           f"price. {asked}")
     assert answer.verdict == verdict and "customer" in _sentences(answer.text)[0]
