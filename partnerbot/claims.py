@@ -46,6 +46,7 @@ class Claim:
     voice_verdicts: dict = None        # voice id -> the verdict when the question asks for that voice's view
     concept_verdicts: dict = None      # concept -> the verdict when the question names it (e.g. coexist: "yes")
     check_verdict: str | None = None   # a claim with no verdict of its own: the verdict to a yes/no check of it
+    context: frozenset = frozenset()   # concepts that set the scene, not the topic (claims.yaml context_concepts)
 
     @property
     def concepts(self) -> set[str]:
@@ -92,7 +93,7 @@ class Claim:
         return named[0] if named else self.verdict
 
 
-def _claim(raw: dict, neutral: frozenset) -> Claim:
+def _claim(raw: dict, neutral: frozenset, context: frozenset = frozenset()) -> Claim:
     sentences = raw["answer"]
     english = sentences["en"]
     for lang, items in sentences.items():
@@ -121,7 +122,7 @@ def _claim(raw: dict, neutral: frozenset) -> Claim:
         negative_verdict=raw.get("negative_verdict"), neutral=neutral, covers=tuple(raw.get("covers") or ()),
         questions=tuple(raw.get("questions") or ()), leads=leads, voice_verdicts=dict(raw.get("voice_verdicts") or {}),
         concept_verdicts=dict(raw.get("concept_verdicts") or {}),
-        check_verdict=None if raw.get("check_verdict") is None else str(raw["check_verdict"]))
+        check_verdict=None if raw.get("check_verdict") is None else str(raw["check_verdict"]), context=context)
 
 
 @lru_cache(maxsize=4)
@@ -134,10 +135,11 @@ def load_claims(corpus_dir: str) -> tuple[Claim, ...]:
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path} is not valid YAML ({str(exc).splitlines()[0]}): fix the file.") from None
     neutral = frozenset(data.get("neutral_concepts") or ())
+    context = frozenset(data.get("context_concepts") or ())
     claims, seen = [], set()
     for raw in data.get("claims") or []:
         try:
-            claim = _claim(raw, neutral)
+            claim = _claim(raw, neutral, context)
         except (KeyError, TypeError, AttributeError) as exc:
             raise ConfigError(f"claims.yaml: claim {raw.get('id', '?') if isinstance(raw, dict) else raw!r} is missing "
                               f"{exc}; see corpus/README.md.") from None

@@ -21,7 +21,7 @@ from .vocab import Vocab
 INTENTS = {
     "contrast": r"\b(difference|differences|differ|differs|different|versus|vs\.?|compare|compared|comparison|distinguish|"
                 r"distinction|contrast|verschil|verschillen|verschilt|onderscheid|onderscheiden|vergelijk\w*|tegenover)\b",
-    "who": r"^\s*(and\s+|en\s+|so\s+)?(who|whom|which party|wie|welke partij)\b|\bwho (holds|has|is|carries|bears|decides|sets)\b"
+    "who": r"^\s*(and\s+|en\s+|so\s+)?(who|whom|which party|wie|welke partij)\b|[,;:]\s*(who|wie|welke partij)\b|[.?!]\s+(who|whom|wie)\b|\bwho (holds|has|is|carries|bears|decides|sets)\b"
            r"|\b(bij wie|wie (heeft|draagt|houdt|voert|beslist|bepaalt|is))\b",
     "list": r"\b(stages|series|phases|steps|list|levels|categories|types|kinds|three|four|seven|which books|fasen|fases|"
             r"stappen|reeks|niveaus|soorten|typen|drie|vier|zeven|welke boeken)\b",
@@ -170,7 +170,8 @@ class RulesAnswerer:
                 continue
             # a claim that leaves out the question's topic (RA(S)CI, escalation, ITIL …) answers something else,
             # however many of its parties it names
-            score -= TOPIC_PENALTY * sum(c not in claim.concepts and c not in claim.neutral for c in topics)
+            score -= TOPIC_PENALTY * sum(c not in claim.concepts and c not in claim.neutral and c not in claim.context
+                                         for c in topics)
             if best_score is None or score > best_score:
                 best, best_score = claim, score
         return best
