@@ -197,8 +197,8 @@ def select(scored: list[Scored], question: Question, focus: Focus, vocab: Vocab)
 def read_verdict(question: Question, lead: Scored, focus: Focus) -> str | None:
     """yes / no / depends read from the clause of the leading sentence that answers the polar question: a verdict
     it states outright, a restriction ("only for the few") of what the question asks about all of, a negation."""
-    if not question.polar:
-        return None
+    if not question.polar or question.compares or len(question.voices) > 1 and question.answer_type == "contrast":
+        return None   # one voice's sentence does not settle whether two voices agree
     words = set(question.words)
     asked = set(tokens(_last_asked(question.text)))   # after a premise, the question sentence itself
     overlap = max(lead.overlap, len(asked & set(tokens(lead.sentence))) / max(1, len(asked)))

@@ -19,6 +19,35 @@ from .vocab import Vocab
 POLAR = "verdict"
 
 
+# What a question asks for, as intents a claim can require (claims.yaml `intents`).
+INTENTS = {
+    "contrast": r"\b(difference|differences|differ|differs|different|versus|vs\.?|compare|compared|comparison|distinguish|"
+                r"distinction|contrast|verschil|verschillen|verschilt|onderscheid|onderscheiden|vergelijk\w*|tegenover)\b",
+    "who": r"^\s*(and\s+|en\s+|so\s+)?(who|whom|which party|wie|welke partij)\b|[,;:]\s*(who|wie|welke partij)\b|[.?!]\s+(who|whom|wie)\b|\bwho (holds|has|is|carries|bears|decides|sets)\b"
+           r"|\b(bij wie|wie (heeft|draagt|houdt|voert|beslist|bepaalt|is))\b",
+    "list": r"\b(stages|series|phases|steps|list|levels|categories|types|kinds|three|four|seven|which books|fasen|fases|"
+            r"stappen|reeks|niveaus|soorten|typen|drie|vier|zeven|welke boeken)\b",
+    "literature": r"\b(literature|books?|reading|read|research|scholarly|academic|studies|literatuur|boeken|boek|lezen|"
+                  r"onderzoek|wetenschap\w*)\b",
+    "check": r"\b(right|correct|true|accurate|wrong|incorrect|false|reliable|trust(worthy)?|verified|real|really|fabricated|fake|"
+             r"made up|invented|exist|exists|klopt|klopte|kloppen|klopten|juist|onjuist|fout|betrouwbaar|waar|echt|verzonnen|bestaat|bestaan|"
+             r"rely on|as (it|they) (is|are|stand)|as given|as listed|safe to (use|cite)|usable|bibliograph\w*|literatuurlijst|"
+             r"zomaar (gebruiken|citeren|overnemen))\b",
+    "yesno": r"(^|[,;:]\s*)\s*(and\s+|en\s+|so\s+|but\s+|maar\s+)?(can|could|is|are|does|do|should|must|may|will|would|did|has|have|was|"
+             r"were|kan|kunnen|kun|mag|mogen|moet|moeten|is|zijn|heeft|hebben|heb|hebt|bestaat|bestaan|klopt|klopte|kloppen|klopten|was|waren|wordt|"
+             r"worden|verliest|verliezen|blijft|blijven|gaat|hoort|horen|geldt|staat|draagt|houdt|had|hadden|zou|zouden)\b",
+    "definition": r"^\s*(what|wat|define|definieer|explain|leg|describe|beschrijf|how does .* (describe|define))\b|"
+                  r"\b(what is|what's|what are|meaning|definition|mean by|stand for|stands for|wat is|wat zijn|wat betekent|"
+                  r"betekenis|definitie|staat voor|characteri[sz]\w*|kenmerk\w*|eigenschap\w*)\b",
+    "why": r"^\s*(and\s+|en\s+)?(why|waarom|how come|hoezo)\b",
+}
+_INTENT_RX = {name: re.compile(rx, re.I) for name, rx in INTENTS.items()}
+
+
+def detect_intents(question: str) -> list[str]:
+    return [name for name, rx in _INTENT_RX.items() if rx.search(question)]
+
+
 @dataclass(frozen=True)
 class Voice:
     id: str
@@ -55,6 +84,7 @@ class Focus:
     choice: dict = field(default_factory=dict)   # language -> parties offered to choose between ("… or …?")
     asks_type: re.Pattern = re.compile(r"(?!x)x")   # "what kind of relationship is this?"
     practical: re.Pattern = re.compile(r"(?!x)x")   # law, tax, prices: advice the sources cannot give
+    groups: tuple = ()   # (pattern, voice ids): words naming several voices at once ("both articles")
 
     def signals(self, text: str) -> list[dict]:
         """The placement signals a description names, as situation cues: a signal after a negation in the same
@@ -114,6 +144,7 @@ class Question:
     asks_yes_no: bool = False                              # phrased as a yes/no question, whatever its type
     asks_choice: bool = False                              # offers parties to choose between ("customers or clients?")
     injected: bool = False                                 # the question carried instructions (rules.strip_injection)
+    compares: bool = False                                 # names a group of voices to compare ("both articles")
 
     @property
     def polar(self) -> bool:
@@ -156,7 +187,8 @@ def load_focus(corpus_dir: str) -> Focus:
                  data.get("dutch") or {}, _rx(data.get("requests") or r"(?!x)x"), _placement(corpus_dir),
                  {k: _rx(v) for k, v in verdict.items() if k not in ("negation", "hedge")},
                  frozenset(tokens(str(data.get("framing_words") or ""))), {k: _rx(v) for k, v in (data.get("choice") or {}).items()},
-                 _rx(data.get("asks_type") or r"(?!x)x"), _rx(data.get("practical") or r"(?!x)x"))
+                 _rx(data.get("asks_type") or r"(?!x)x"), _rx(data.get("practical") or r"(?!x)x"),
+                 tuple((_rx(g["pattern"]), tuple(g["voices"])) for g in (data.get("voice_groups") or {}).values()))
 
 
 def _placement(corpus_dir: str):
@@ -206,9 +238,18 @@ _SET_ASIDE = re.compile(r"\b(not|niet|rather than|instead of|in plaats van|behal
                         r"never mind|forget)\W+(\w+\W+){0,3}$", re.I)
 
 
+def _without_groups(text: str, focus: Focus) -> str:
+    """The text with the words that name a group of voices blanked out ("both articles" is not the literature)."""
+    for pattern, _group in focus.groups:
+        text = pattern.sub(lambda m: " " * len(m.group(0)), text)
+    return text
+
+
 def asked_voices(text: str, vocab: Vocab, focus: Focus) -> tuple[list[str], list[str]]:
     """The voices a question names, in order of mention, and those it sets aside ("not what ChatGPT said")."""
     lowered = text.lower()
+    text_ = lowered
+    lowered = _without_groups(lowered, focus)
     found: dict[str, int] = {}
     aside: set[str] = set()
     for voice in focus.voices:
@@ -222,6 +263,11 @@ def asked_voices(text: str, vocab: Vocab, focus: Focus) -> tuple[list[str], list
             found[voice.id] = min(s[0] for s in kept)
         else:
             aside.add(voice.id)
+    for pattern, group in focus.groups:   # "both articles": the Totus author and Glick
+        match = pattern.search(text_)
+        if match:
+            for n, vid in enumerate(group):
+                found.setdefault(vid, match.start() + n)
     return sorted(found, key=found.get), sorted(aside)
 
 
@@ -246,7 +292,7 @@ def situation_cues(text: str, focus: Focus, minimum: int = 2) -> list[dict]:
 
 def understand(text: str, vocab: Vocab, focus: Focus, intents: list[str]) -> Question:
     language = vocab.language(text)
-    concepts = vocab.concepts(text)
+    concepts = vocab.concepts(_without_groups(text, focus))
     situation = situation_cues(text, focus)
     choice = asks_choice(text, focus, language)
     if not situation and (choice or focus.asks_type.search(_last_asked(text))):   # "… customers or clients?",
@@ -267,7 +313,8 @@ def understand(text: str, vocab: Vocab, focus: Focus, intents: list[str]) -> Que
             voices = last
     pieces = [p for p in _PARTS.split(text) if p and len(p.split()) >= 3]
     parts = [list(dict.fromkeys(tokens(vocab.expand(p)))) for p in pieces] if len(pieces) > 1 else []
-    return Question(text=text, language=language, concepts=concepts, intents=intents, answer_type=kind,
+    compares = any(pattern.search(text) for pattern, _group in focus.groups)
+    return Question(text=text, language=language, concepts=concepts, intents=intents, answer_type=kind, compares=compares,
                     voices=voices, not_voices=aside, situation=situation, words=words, parts=parts,
                     asks_yes_no=bool(dict(focus.answer_types)["verdict"].search(text)) if "verdict" in dict(
                         focus.answer_types) and not choice else False,

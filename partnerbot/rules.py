@@ -4,42 +4,20 @@ sentence; otherwise an extractive answer from the best passages; otherwise an ho
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
-from .claims import NEGATIVE, POLAR_VERDICTS, VERDICT_LEADS, Claim, load_claims, split_sentences, support  # noqa: F401 (re-exported)
-from .cover import concepts_of, covering_sentences
+from .claims import POLAR_VERDICTS, Claim, load_claims, support
+from .cover import covering_sentences
 from .compose import PARTIES, cite_pairs, compose, glick_lead, situation_lead
 from .complete import completion, rendered
 from .verdicts import adjusted, lead
-from .question import _PARTS, Question, asked_voices, load_focus, understand
-from .result import Answer, Citation, History, history_turns
+from .joined import JoinedClaims
+from .question import INTENTS, Question, detect_intents, load_focus, understand  # noqa: F401 (re-exported)
+from .result import Answer, History, history_turns
 from .followup import rewrite
-from .retrieval import Passage, Retriever, get_retriever, tokens, validate_question
+from .retrieval import Passage, Retriever, get_retriever, validate_question
 from .settings import Settings
 from .vocab import Vocab
 
-INTENTS = {
-    "contrast": r"\b(difference|differences|differ|differs|different|versus|vs\.?|compare|compared|comparison|distinguish|"
-                r"distinction|contrast|verschil|verschillen|verschilt|onderscheid|onderscheiden|vergelijk\w*|tegenover)\b",
-    "who": r"^\s*(and\s+|en\s+|so\s+)?(who|whom|which party|wie|welke partij)\b|[,;:]\s*(who|wie|welke partij)\b|[.?!]\s+(who|whom|wie)\b|\bwho (holds|has|is|carries|bears|decides|sets)\b"
-           r"|\b(bij wie|wie (heeft|draagt|houdt|voert|beslist|bepaalt|is))\b",
-    "list": r"\b(stages|series|phases|steps|list|levels|categories|types|kinds|three|four|seven|which books|fasen|fases|"
-            r"stappen|reeks|niveaus|soorten|typen|drie|vier|zeven|welke boeken)\b",
-    "literature": r"\b(literature|books?|reading|read|research|scholarly|academic|studies|literatuur|boeken|boek|lezen|"
-                  r"onderzoek|wetenschap\w*)\b",
-    "check": r"\b(right|correct|true|accurate|wrong|incorrect|false|reliable|trust(worthy)?|verified|real|really|fabricated|fake|"
-             r"made up|invented|exist|exists|klopt|klopte|kloppen|klopten|juist|onjuist|fout|betrouwbaar|waar|echt|verzonnen|bestaat|bestaan|"
-             r"rely on|as (it|they) (is|are|stand)|as given|as listed|safe to (use|cite)|usable|bibliograph\w*|literatuurlijst|"
-             r"zomaar (gebruiken|citeren|overnemen))\b",
-    "yesno": r"(^|[,;:]\s*)\s*(and\s+|en\s+|so\s+|but\s+|maar\s+)?(can|could|is|are|does|do|should|must|may|will|would|did|has|have|was|"
-             r"were|kan|kunnen|kun|mag|mogen|moet|moeten|is|zijn|heeft|hebben|heb|hebt|bestaat|bestaan|klopt|klopte|kloppen|klopten|was|waren|wordt|"
-             r"worden|verliest|verliezen|blijft|blijven|gaat|hoort|horen|geldt|staat|draagt|houdt|had|hadden|zou|zouden)\b",
-    "definition": r"^\s*(what|wat|define|definieer|explain|leg|describe|beschrijf|how does .* (describe|define))\b|"
-                  r"\b(what is|what's|what are|meaning|definition|mean by|stand for|stands for|wat is|wat zijn|wat betekent|"
-                  r"betekenis|definitie|staat voor|characteri[sz]\w*|kenmerk\w*|eigenschap\w*)\b",
-    "why": r"^\s*(and\s+|en\s+)?(why|waarom|how come|hoezo)\b",
-}
-_INTENT_RX = {name: re.compile(rx, re.I) for name, rx in INTENTS.items()}
 # Instructions aimed at the assistant rather than questions about the sources (English and Dutch).
 _INJECTION = re.compile(
     r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|rules|prompts?|guidelines|constraints)\b|"
@@ -88,10 +66,6 @@ def _last_question(text: str) -> str:
     return asked[-1] if asked else text
 
 
-def detect_intents(question: str) -> list[str]:
-    return [name for name, rx in _INTENT_RX.items() if rx.search(question)]
-
-
 def strip_injection(question: str) -> tuple[str, bool]:
     """Drop the sentences of a question that address the assistant ("ignore previous instructions...")."""
     if not _INJECTION.search(question):
@@ -101,7 +75,7 @@ def strip_injection(question: str) -> tuple[str, bool]:
     return " ".join(kept).strip(), True
 
 
-class RulesAnswerer:
+class RulesAnswerer(JoinedClaims):
     mode = "rules"
 
     def __init__(self, settings: Settings, retriever: Retriever | None = None):
@@ -158,7 +132,9 @@ class RulesAnswerer:
         return None if known else word
 
     # --- strategies -------------------------------------------------------------------------------------
-    def match_claim(self, question: str, concepts: list[str] | None = None, intents: list[str] | None = None) -> Claim | None:
+    def match_claim(self, question: str, concepts: list[str] | None = None, intents: list[str] | None = None,
+                    accept=None) -> Claim | None:
+        """The best-scoring claim for the question (among those `accept` takes, if given), or None."""
         concepts = self.vocab.concepts(question) if concepts is None else concepts
         intents = detect_intents(question) if intents is None else intents
         voiced = {c for v in self.focus.voices for c in v.concepts}
@@ -166,7 +142,7 @@ class RulesAnswerer:
         best, best_score = None, None
         for claim in self.claims:
             score = claim.score(concepts, intents, question)
-            if score is None:
+            if score is None or accept is not None and not accept(claim):
                 continue
             # a claim that leaves out the question's topic (RA(S)CI, escalation, ITIL …) answers something else,
             # however many of its parties it names
@@ -181,7 +157,9 @@ class RulesAnswerer:
         if q.is_situation:
             return self._situation(q, intents, passages)
         claim = self.match_claim(q.text, q.concepts, intents)
-        joined = self._by_parts(q, intents, passages, claim)
+        # a claim written about all the voices a comparison names answers it; otherwise each voice's own claim
+        both = claim is not None and all(self._claim_speaks(claim, [vid]) for vid in q.voices)
+        joined = (None if both else self._by_voices(q, intents, passages)) or self._by_parts(q, intents, passages, claim)
         if joined is not None:
             return joined
         if claim is not None and self._claim_fits(claim, q):
@@ -198,65 +176,16 @@ class RulesAnswerer:
             return self._from_claim(q, claim, intents, passages)
         return composed
 
-    def _by_parts(self, q: Question, intents: list[str], passages: list[Passage], whole: Claim | None) -> Answer | None:
-        """A two-part question whose parts belong to different claims ("what are the stages, and why is the client
-        left out?"): each part's claim (matched on the part's own concepts, with the voices the whole question
-        names as context), their sentences joined in the order of the parts, citations numbered anew."""
-        pieces = [p for p in _PARTS.split(q.text) if p and len(p.split()) >= 3]
-        if len(pieces) < 2:
-            return None
-        context = [c for c in q.concepts if any(c in v.concepts for v in self.focus.voices)]
-        claims: list[Claim] = []
-        said = {c for item in (whole.sentences["en"] if whole else ()) for c in concepts_of(item["say"], self.vocab)}
-        voiced = {c for v in self.focus.voices for c in v.concepts}
-        topics = [c for c in q.concepts if c not in PARTIES and c not in voiced]
-        answered = 0   # parts some claim answers (the same claim may answer several)
-        for piece in pieces[:3]:
-            concepts = list(dict.fromkeys(self.vocab.concepts(piece) + context))
-            if not any(c not in PARTIES and c not in voiced for c in concepts):
-                concepts += [c for c in topics if c not in concepts]   # "…, and which letter …": of RA(S)CI
-            own = detect_intents(piece)
-            part_intents = own or intents
-            claim = self.match_claim(piece, concepts, part_intents)
-            if whole is not None and (whole.score(concepts, part_intents, piece) is not None or not own and set(
-                    concepts) <= said):
-                claim = whole   # the whole question's claim answers this part too (it names what the part asks)
-            # the voice a part names is the voice that part asks about ("what do the letters stand for, and what
-            # did the author say …": the first part is a definition, in no one's voice)
-            voices, aside = asked_voices(piece, self.vocab, self.focus)
-            if claim is None or not self._claim_fits(claim, replace(q, voices=voices, not_voices=aside), anywhere=True):
-                continue
-            answered += 1
-            if claim not in claims:
-                claims.append(claim)
-        if len(claims) == 1 and answered == len(pieces[:3]):   # one claim answers every part, each in its voice
-            return self._from_claim(q, claims[0], intents, passages)
-        if len(claims) < 2 or whole is not None and whole not in claims and whole.score(q.concepts, intents, q.text) \
-                > max(c.score(q.concepts, intents, q.text) or -99 for c in claims):
-            return None
-        pairs, verdict, notices, lang, english = [], None, [], q.language, []
-        for n, claim in enumerate(claims):
-            got = self._claim_pairs(q, claim, intents if n == 0 else [i for i in intents if i not in ("yesno", "check")],
-                                    passages)
-            if got is None:
-                return None
-            said, claim_verdict, claim_notices, lang, claim_english = got
-            verdict = claim_verdict if n == 0 else verdict
-            notices += [x for x in claim_notices if x not in notices]
-            pairs += [pair for pair in said if pair[0] not in {s for s, _p in pairs}]
-            english += claim_english
-        text, citations = cite_pairs(self._completed(q, pairs, english, passages, lang))
-        return Answer(text=text, citations=citations, mode=self.mode, verdict=verdict, notices=notices,
-                      language=lang, claim_id="+".join(c.id for c in claims))
-
     def _voice_passages(self, q: Question, strong: list[Passage]) -> list[Passage]:
-        """When the question names a voice that none of the best passages speaks in, that voice's best passages
-        from a wider search (a question about the literature, not about what ChatGPT said of it)."""
+        """For each voice the question names that none of the best passages speaks in, that voice's best passages
+        from a wider search (a question about the literature, not about what ChatGPT said of it; a comparison of
+        two voices hears both)."""
         voices = [v for v in (self.focus.voice(vid) for vid in q.voices) if v is not None]
-        if not voices or any(v.speaks(p) for v in voices for p in strong):
+        missing = [v for v in voices if not any(v.speaks(p) for p in strong)]
+        if not missing:
             return []
         wider = self.retriever.search(q.text, k=VOICE_K).passages
-        return [p for p in wider if any(v.speaks(p) for v in voices)
+        return [p for p in wider if any(v.speaks(p) for v in missing)
                 and p.similarity >= self.settings.min_similarity][:4]
 
     def _meaning(self, question: str, sentences: list[str]) -> dict[str, float]:

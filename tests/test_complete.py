@@ -118,3 +118,22 @@ def test_a_question_asking_whether_the_contrary_holds_gets_the_verdict_turned_ro
     answer = rules.answer(question)
     assert answer.verdict == verdict
     assert answer.text.startswith({"no": "No.", "yes-with-nuance": "Yes, with nuance."}[verdict])
+
+
+@pytest.mark.parametrize("question, first, second", [
+    ("How do ChatGPT and Bing differ on whether a contractor can be a strategic partner?", "ChatGPT", "Bing"),
+    ("Waarin verschillen Bing en ChatGPT over opdrachtnemers als strategische partner?", "Bing", "ChatGPT"),
+])
+def test_a_comparison_of_voices_hears_each_voice_in_the_order_named(rules, question, first, second):
+    answer = rules.answer(question)
+    voices = {c.voice for c in answer.citations}
+    assert {"chatgpt", "bing"} <= voices, answer.text
+    assert answer.text.index(first) < answer.text.index(second)
+
+
+def test_both_articles_names_the_totus_author_and_glick_not_the_literature(rules):
+    q = _q(rules, "Do both articles mean the same thing by 'partner'?")
+    assert q.voices == ["author", "glick"] and "literature" not in q.concepts and q.compares
+    answer = rules.answer("Do both articles mean the same thing by 'partner'?")
+    docs = {c.doc_id.split("/")[0] for c in answer.citations}
+    assert {"totus", "glick"} <= docs
