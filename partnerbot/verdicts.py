@@ -53,15 +53,20 @@ def adjusted(q: Question, claim: Claim, verdict: str | None, focus: Focus) -> tu
 
 
 def implied_verdict(q: Question, claim: Claim, focus: Focus) -> str | None:
-    """yes / no / depends as stated by the claim sentence that shares most words with the question, or None."""
-    words = set(q.words)
-    if not words:
+    """yes / no / depends as stated by the claim sentence that shares most words with the question, or None. A
+    Dutch question is also read against the claim's Dutch sentences, in its own words."""
+    readings = [(set(q.words), claim.sentences["en"])]
+    if q.language == "nl" and "nl" in claim.sentences:
+        readings.append((set(tokens(q.text)), claim.sentences["nl"]))
+    best, overlap = None, 0.0
+    for words, items in readings:
+        for item in items:
+            share = len(words & set(tokens(item["say"]))) / max(1, len(words))
+            if share > overlap:
+                best, overlap = item["say"], share
+    if best is None or overlap < IMPLIED_OVERLAP:
         return None
-    best = max(claim.sentences["en"], key=lambda item: len(words & set(tokens(item["say"]))))
-    overlap = len(words & set(tokens(best["say"]))) / len(words)
-    if overlap < IMPLIED_OVERLAP:
-        return None
-    verdict = read_verdict(q, Scored(0.0, overlap, best["say"], None, 0), focus)
+    verdict = read_verdict(q, Scored(0.0, overlap, best, None, 0), focus)
     return verdict if verdict in POLAR_VERDICTS else None
 
 
