@@ -182,10 +182,12 @@ def test_rules_answerer_passes_the_project_eval(corpus_settings, rules, record_p
 
 UNSEEN = PROJECT_ROOT / "tests" / "evals" / "unseen"
 # Floors per held-out file: what the rules answerer reaches, minus headroom for harmless drift. heldout2 was 15/24
-# when written (21/24 after issue 13's second round). fresh3 is the test set of issue 13 (written blind; 26/56
-# before the question understanding and composed answers, 31/56 after the first round, 35/56 after the second, 37/56
-# after the third, see the commit log): only its aggregate is ever looked at, never its per-question failures.
-UNSEEN_FLOORS = {"heldout2.yaml": 0.80, "fresh3.yaml": 0.65}
+# when written (21/24 after issue 13's second round, 23/24 after the third). fresh3 is the test set of issue 13
+# (written blind; 26/56 before the question understanding and composed answers, 31/56 after the first round, 35/56
+# after the second, 37/56 after the third, 42/56 after the fourth, see the commit log): only its aggregate is ever
+# looked at, never its per-question failures. dev6 and dev7 were written blind in the fourth round (27/48 and
+# 34/48 before it); dev6's failures were studied, dev7's were not.
+UNSEEN_FLOORS = {"heldout2.yaml": 0.85, "fresh3.yaml": 0.70, "dev6.yaml": 0.75, "dev7.yaml": 0.70}
 
 
 @pytest.mark.slow
