@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .compose import Scored, _jaccard, _voice_label, attribute, score_sentences
+from .compose import Scored, _facts, _jaccard, _voice_label, attribute, score_sentences
 from .lang import tokens
 from .question import Focus, Question
 from .vocab import Vocab
@@ -27,7 +27,7 @@ def wanted_words(q: Question, said: list[str], focus: Focus, vocab: Vocab, rarit
     voices it asks about nor the words that only phrase the question (focus.yaml framing_words)."""
     names = {t for v in focus.voices for n in v.names + tuple(v.who.values()) for t in tokens(n)}
     said_text = " ".join(said)
-    said_concepts = set(vocab.concepts(said_text))
+    said_concepts = {c for sentence in said for c in _facts(sentence, vocab)[1]}
     lowered = q.text.lower()
     rendered_terms = [vocab.english[c] for c, lang, _term, rx in vocab.patterns
                       if lang == "nl" and c not in said_concepts and rx.search(lowered)]

@@ -128,9 +128,8 @@ def score_sentences(question: Question, passages: list, focus: Focus, vocab: Voc
     out = []
     for rank, passage, position, sentence in candidates:
         speaks = any(v.speaks(passage) for v in voiced)
-        toks = set(tokens(sentence))
+        toks, concepts = _facts(sentence, vocab)
         overlap = len(words & toks) / max(1, len(words))
-        concepts = set(vocab.concepts(sentence))
         concept_share = len(topic & concepts) / max(1, len(topic))
         score = (3.0 * overlap + 1.5 * concept_share + 1.0 * passage.similarity + 0.3 / rank
                  + MEANING_WEIGHT * cosine.get(sentence, 0.0))
