@@ -17,7 +17,7 @@ import yaml
 
 from .claims import NEGATIVE, split_sentences
 from .lang import tokens
-from .question import Focus, Question
+from .question import Focus, Question, last_asked
 from .result import Answer, Citation
 from .vocab import Vocab
 
@@ -199,7 +199,7 @@ def read_verdict(question: Question, lead: Scored, focus: Focus) -> str | None:
     if not question.polar or question.compares or len(question.voices) > 1 and question.answer_type == "contrast":
         return None   # one voice's sentence does not settle whether two voices agree
     words = set(question.words)
-    asked = set(tokens(_last_asked(question.text)))   # after a premise, the question sentence itself
+    asked = set(tokens(last_asked(question.text)))   # after a premise, the question sentence itself
     overlap = max(lead.overlap, len(asked & set(tokens(lead.sentence))) / max(1, len(asked)))
     cues = focus.verdict_cues
     explicit = cues.get("explicit") and cues["explicit"].search(lead.sentence)
@@ -212,7 +212,7 @@ def read_verdict(question: Question, lead: Scored, focus: Focus) -> str | None:
     clauses = _CLAUSE.split(lead.sentence)
     clause = max(clauses, key=lambda c: len(words & set(tokens(c))))
     negated = bool(focus.negation.search(clause))
-    if cues.get("universal") and cues.get("restrictive") and cues["universal"].search(_last_asked(question.text)) \
+    if cues.get("universal") and cues.get("restrictive") and cues["universal"].search(last_asked(question.text)) \
             and cues["restrictive"].search(lead.sentence) and not cues["universal"].search(lead.sentence):
         negated = True
     if NEGATIVE.search(question.text):
@@ -223,11 +223,6 @@ def read_verdict(question: Question, lead: Scored, focus: Focus) -> str | None:
                                                  lead.sentence, re.I):
         return "depends"
     return "yes"
-
-
-def _last_asked(text: str) -> str:
-    asked = [s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if s.endswith("?")]
-    return asked[-1] if asked else text
 
 
 _VERDICT_EN = {"yes": "Yes", "no": "No", "depends": "It depends"}

@@ -119,7 +119,8 @@ _NEGATED = re.compile(r"\b(no|not|never|nothing|none|without|neither|nor|geen|ni
 _SENTENCES = re.compile(r"(?<=[.!?])\s+")
 
 
-def _last_asked(text: str) -> str:
+def last_asked(text: str) -> str:
+    """The last sentence that asks something (what a premise or a described situation is followed by)."""
     asked = [s for s in _SENTENCES.split(text.strip()) if s.endswith("?")]
     return asked[-1] if asked else text
 
@@ -206,9 +207,8 @@ _WH = re.compile(r"\b(what|which|who|whom|whose|how|why|where|when|wat|welke|wel
 
 def asks_choice(text: str, focus: Focus, language: str) -> bool:
     """The (last) question sentence offers parties to choose between: "customers, clients or partners?"."""
-    asked = [s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if s.endswith("?")]
     pattern = focus.choice.get(language)
-    return bool(pattern and pattern.search(asked[-1] if asked else text))
+    return bool(pattern and pattern.search(last_asked(text)))
 
 
 def answer_type(text: str, focus: Focus, situation: list[dict], choice: bool = False) -> str:
@@ -295,7 +295,7 @@ def understand(text: str, vocab: Vocab, focus: Focus, intents: list[str]) -> Que
     concepts = vocab.concepts(_without_groups(text, focus))
     situation = situation_cues(text, focus)
     choice = asks_choice(text, focus, language)
-    if not situation and (choice or focus.asks_type.search(_last_asked(text))):   # "… customers or clients?",
+    if not situation and (choice or focus.asks_type.search(last_asked(text))):   # "… customers or clients?",
         # "… what kind of relationship is that?": one sign will do
         situation = situation_cues(text, focus, minimum=1)
     kind = answer_type(text, focus, situation, choice)

@@ -11,7 +11,7 @@ from .compose import PARTIES, cite_pairs, compose, glick_lead, situation_lead
 from .complete import completion, rendered
 from .verdicts import adjusted, lead
 from .joined import JoinedClaims
-from .question import INTENTS, Question, detect_intents, load_focus, understand  # noqa: F401 (re-exported)
+from .question import INTENTS, Question, detect_intents, last_asked, load_focus, understand  # noqa: F401 (re-exported)
 from .result import Answer, History, history_turns
 from .followup import rewrite
 from .retrieval import Passage, Retriever, get_retriever, validate_question
@@ -58,12 +58,6 @@ COMPOSE_K = 8   # passages a composed answer may draw its sentences from
 VOICE_K = 40    # how far a search reaches for passages in the voice a question names
 VOICE_LABEL = {"author": "the article's author", "chatgpt": "a quoted ChatGPT answer", "bing": "a quoted Bing answer",
                "reader": "a reader's comment", "literature": "a literature note", "document": "your document"}
-
-
-def _last_question(text: str) -> str:
-    """The last sentence that asks something (what a described situation is followed by)."""
-    asked = [s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if s.endswith("?")]
-    return asked[-1] if asked else text
 
 
 def strip_injection(question: str) -> tuple[str, bool]:
@@ -113,7 +107,7 @@ class RulesAnswerer(JoinedClaims):
             found = self.retriever.search(asked, k=max(self.settings.top_k, COMPOSE_K))
             # practical advice (law, tax, prices) only from a document of the user's that speaks to it
             # (asked in the question sentence: "… we deliver and invoice. What would have to change?" is not)
-            practical = self.focus.practical.search(_last_question(cleaned)) and not any(p.voice == "document" for p in found.passages[:3])
+            practical = self.focus.practical.search(last_asked(cleaned)) and not any(p.voice == "document" for p in found.passages[:3])
             if not practical and (concepts or found.best_similarity >= self.settings.min_similarity_no_concept):
                 result = self._choose(question_, intents, found.passages, injected)
         if result is None:
@@ -277,7 +271,7 @@ class RulesAnswerer(JoinedClaims):
         if glick is not None:
             english, kind = glick
             said, _kind = glick_lead(q, self.focus, q.language)
-            asked = self._parties_named(_last_question(q.text))
+            asked = self._parties_named(last_asked(q.text))
             # "are they our clients?" is answered yes or no; a question weighing several types ("partners rather
             # than customers?", "customers, clients or partners?") or asking what they are gets the type itself
             polar = q.asks_yes_no and not q.asks_choice and not self.focus.asks_type.search(q.text)
@@ -323,7 +317,7 @@ class RulesAnswerer(JoinedClaims):
 
     def _in_glicks_terms(self, q: Question) -> bool:
         """A described arrangement asked about in Glick's terms: his name, his range, or his customer type."""
-        return "glick" in q.voices or bool({"range", "customer"} & set(self.vocab.concepts(_last_question(q.text))))
+        return "glick" in q.voices or bool({"range", "customer"} & set(self.vocab.concepts(last_asked(q.text))))
 
     def _best_passage(self, note_id: str, sentence: str, section: str | None) -> Passage | None:
         candidates = self.retriever.note_passages(note_id)

@@ -16,7 +16,7 @@ import re
 from .claims import NEGATIVE, POLAR_VERDICTS, VERDICT_LEADS, Claim
 from .compose import Scored, read_verdict
 from .lang import tokens
-from .question import Focus, Question
+from .question import Focus, Question, last_asked
 
 _OWN_LEAD = re.compile(r"^((largely|mostly|grotendeels|grotendeels wel)\s+)?(yes|no|ja|nee)(,? (with|met) nuance)?\s*:\s*",
                        re.I)
@@ -27,15 +27,10 @@ _TURNED = {"yes": "no", "yes-with-nuance": "no", "no": "yes"}
 IMPLIED_OVERLAP = 0.3
 
 
-def _last_question(text: str) -> str:
-    asked = [s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if s.endswith("?")]
-    return asked[-1] if asked else text
-
-
 def adjusted(q: Question, claim: Claim, verdict: str | None, focus: Focus) -> tuple[str | None, str]:
     """(verdict, how): how is "claim" (unchanged), "not_by_itself", "contrary" or "implied"."""
     cues = focus.verdict_cues
-    asked = _last_question(q.text)
+    asked = last_asked(q.text)
     said = " ".join(item["say"] for item in claim.sentences["en"])
     if verdict in POLAR_VERDICTS:
         if cues.get("automatic") and cues.get("not_automatic") and cues["automatic"].search(asked) \
