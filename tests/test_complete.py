@@ -137,3 +137,14 @@ def test_both_articles_names_the_totus_author_and_glick_not_the_literature(rules
     answer = rules.answer("Do both articles mean the same thing by 'partner'?")
     docs = {c.doc_id.split("/")[0] for c in answer.citations}
     assert {"totus", "glick"} <= docs
+
+
+@pytest.mark.parametrize("question", [
+    "How can a contractor add real value as a partner while the client stays accountable?",
+    "Why can a contractor be a strategic partner?",
+    "Hoe kan een opdrachtnemer echt waarde toevoegen als partner?",
+])
+def test_how_and_why_questions_get_an_explanation_not_a_verdict(rules, question):
+    answer = rules.answer(question)
+    assert answer.verdict is None and not answer.refused
+    assert not re.match(r"(Yes|No|Ja|Nee)\b", answer.text)
