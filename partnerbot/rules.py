@@ -273,9 +273,10 @@ class RulesAnswerer(JoinedClaims):
         if glick is not None:
             english, kind = glick
             said, _kind = glick_lead(q, self.focus, q.language)
-            asked = self._parties_named(last_asked(q.text))
             # "are they our clients?" is answered yes or no; a question weighing several types ("partners rather
-            # than customers?", "customers, clients or partners?") or asking what they are gets the type itself
+            # than customers?", "customers, clients or partners?") or asking what they are gets the type itself;
+            # "… they call us their partner. Is that right?" asks about the type the description named last
+            asked = self._parties_named(last_asked(q.text)) or self._parties_named(q.text)[-1:]
             polar = q.asks_yes_no and not q.asks_choice and not self.focus.asks_type.search(q.text)
             verdict = ("yes" if asked[0] == kind else "no") if polar and len(asked) == 1 else kind
         else:

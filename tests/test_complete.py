@@ -91,6 +91,7 @@ def test_a_described_arrangement_asked_in_glicks_terms_gets_the_type_as_verdict(
     ("In Glick's terms, are those firms our clients?", "no"),
     ("In Glick's terms, are those firms our partners rather than just customers?", "customer"),
     ("In Glick's terms, are those firms customers to us?", "yes"),
+    ("Our sales team calls those firms our partners. In Glick's terms, is that right?", "no"),
 ])
 def test_a_yes_no_question_about_one_glick_type_is_answered_yes_or_no(rules, asked, verdict):
     """Yes or no about the one type a question names; the type itself when it weighs several. The answer still
