@@ -1,10 +1,11 @@
 """An answer completed from the retrieved passages for what the question asks and the answer leaves out.
 
 A claim (or a described situation) answers the question's topic; a question often also names the point it is
-after in words of its own: an ITIL role, a contract form, a letter of RA(S)CI, an example. Those words are the
-question's rare ones (few chunks of the store use them). When the answer's sentences contain none of such a
-word, the retrieved passages' best sentence that does — and that still answers the question as a whole — is
-added after the answer, attributed to its voice and cited like a composed sentence."""
+after: an ITIL role, a contract form, a letter of RA(S)CI, a company. Those are the question's subject words
+(names, acronyms, quoted terms, the concept map's terms) that are rare in the store. When the answer's sentences
+contain none of such a word, the retrieved passages' best sentence that does — and that still answers the
+question as a whole — is added after the answer, attributed to its voice and cited like a composed sentence.
+Verbs and other everyday words of a question never call for a sentence ("how did the terms *move*")."""
 
 from __future__ import annotations
 
@@ -21,10 +22,24 @@ RELEVANCE = 0.55     # ... and score at least this share of the best sentence fo
 MAX_ADDED = 2
 
 
+_NAME = re.compile(r"(?<=[\w,;:] )[A-Z][\w'-]*|\b[A-Z0-9]{2,}[\w()-]*|[\"“‘'](?P<quoted>[^\"”’']{2,40})[\"”’']")
+
+
+def subject_words(text: str, vocab: Vocab, said_concepts: set) -> list[str]:
+    """The words of a question that name what it is about: names and acronyms (DBFM, Rijkswaterstaat, ITIL),
+    quoted terms, and the terms of the concept map it uses (escalation, purchasing portfolio, IT shop) for
+    concepts the answer does not already name (however it words them)."""
+    found = [m.group("quoted") or m.group(0) for m in _NAME.finditer(text)]
+    lowered = text.lower()
+    found += [term for concept, _lang, term, rx in vocab.patterns if concept not in said_concepts and rx.search(lowered)]
+    return tokens(" ".join(found))
+
+
 def wanted_words(q: Question, said: list[str], focus: Focus, vocab: Vocab, rarity) -> dict[str, float]:
-    """The question's rare words (word -> idf) that none of the said sentences contains: its own words, and the
-    English renderings of its Dutch terms unless the answer already names that concept; never the names of the
-    voices it asks about nor the words that only phrase the question (focus.yaml framing_words)."""
+    """The question's rare subject words (word -> idf) that none of the said sentences contains: its names,
+    quoted terms and concept terms (subject_words), and the English renderings of its Dutch terms, unless the
+    answer already names that concept; never the names of the voices it asks about nor the words that only phrase
+    the question (focus.yaml framing_words)."""
     names = {t for v in focus.voices for n in v.names + tuple(v.who.values()) for t in tokens(n)}
     said_text = " ".join(said)
     said_concepts = {c for sentence in said for c in _facts(sentence, vocab)[1]}
@@ -32,7 +47,7 @@ def wanted_words(q: Question, said: list[str], focus: Focus, vocab: Vocab, rarit
     rendered_terms = [vocab.english[c] for c, lang, _term, rx in vocab.patterns
                       if lang == "nl" and c not in said_concepts and rx.search(lowered)]
     rendered_terms += [en for rx, en in vocab.dutch_terms if rx.search(lowered)]
-    words = tokens(q.text) + tokens(" ".join(rendered_terms))
+    words = subject_words(q.text, vocab, said_concepts) + tokens(" ".join(rendered_terms))
     rare = rarity([w for w in dict.fromkeys(words) if w not in names and w not in focus.framing])
     said_tokens = set(tokens(said_text))
     return {w: idf for w, idf in rare.items() if idf >= MIN_IDF and w not in said_tokens}

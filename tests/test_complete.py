@@ -149,3 +149,11 @@ def test_how_and_why_questions_get_an_explanation_not_a_verdict(rules, question)
     answer = rules.answer(question)
     assert answer.verdict is None and not answer.refused
     assert not re.match(r"(Yes|No|Ja|Nee)\b", answer.text)
+
+
+def test_everyday_words_of_a_question_never_call_for_another_sentence(rules):
+    """Only subject words (names, acronyms, quoted and concept-map terms) do; 'move', 'warn', 'deserve' do not."""
+    q = _q(rules, "Should a firm try to move all its customers up over time, and what does Bensaou warn about?")
+    wanted = wanted_words(q, [], rules.focus, rules.vocab, rules.retriever.rarity)
+    assert not {"move", "warn", "firm", "time"} & set(wanted)
+    assert "bensaou" in wanted
