@@ -157,3 +157,11 @@ def test_everyday_words_of_a_question_never_call_for_another_sentence(rules):
     wanted = wanted_words(q, [], rules.focus, rules.vocab, rules.retriever.rarity)
     assert not {"move", "warn", "firm", "time"} & set(wanted)
     assert "bensaou" in wanted
+
+
+def test_a_described_arrangement_that_names_no_party_word_is_still_placed(rules):
+    """'the same firm', 'where does that sit in the series?': the signals place it on the Totus series."""
+    answer = rules.answer("We have bought our labels from the same firm for nine years. Every spring we renegotiate "
+                          "prices and volumes; otherwise it is orders and invoices. Where does that sit in the Totus "
+                          "author's series?")
+    assert "stage 2" in answer.text and any(c.doc_id == "totus/four-stage-series" for c in answer.citations)
