@@ -55,9 +55,12 @@ def wanted_words(q: Question, said: list[str], focus: Focus, vocab: Vocab, rarit
 
 def completion(q: Question, said: list[str], passages: list, focus: Focus, vocab: Vocab, injection: re.Pattern,
                rarity, meaning=None) -> list[Scored]:
-    """Up to MAX_ADDED sentences of the passages that cover the question's rare words the answer lacks."""
+    """Up to MAX_ADDED sentences of the passages that cover the question's rare words the answer lacks, and, for
+    a question asking what to do, the passages' best advice when the answer gives none."""
     wanted = wanted_words(q, said, focus, vocab, rarity)
-    if not wanted or not passages:
+    cue = focus.type_cues.get("advice") if q.answer_type == "advice" else None
+    wants_advice = cue is not None and not any(cue.search(s) for s in said)
+    if not (wanted or wants_advice) or not passages:
         return []
     scored = score_sentences(q, passages, focus, vocab, injection, meaning)
     if not scored:
@@ -66,6 +69,12 @@ def completion(q: Question, said: list[str], passages: list, focus: Focus, vocab
     taken = [set(tokens(s)) for s in said]
     said_set = {" ".join(s.split()) for s in said}
     added: list[Scored] = []
+    if wants_advice:   # "how should we deal with …?" answered by what happened, not what to do
+        advice = next((c for c in scored if c.score >= floor and cue.search(c.sentence) and c.sentence not in said_set
+                       and not any(_jaccard(set(tokens(c.sentence)), other) >= 0.45 for other in taken)), None)
+        if advice is not None:
+            added.append(advice)
+            taken.append(set(tokens(advice.sentence)))
     while wanted and len(added) < MAX_ADDED:
         best, best_gain = None, 0.0
         for cand in scored:

@@ -54,6 +54,7 @@ _CORE = frozenset({"client", "contractor", "customer", "supplier", "partner", "s
                    "series", "maturity", "range", "hierarchy", "coexist", "hybrid", "assignment"})
 _SENTENCE_VECTORS: dict = {}   # sentence -> unit vector, filled as composed answers need them
 TOPIC_PENALTY = 6   # on top of claims.py's 2 for any concept a claim leaves out: a left-out topic weighs more
+ADVICE_QUERY = "proposes recommends remedy advice solution"   # added to a what-to-do question's second search
 COMPOSE_K = 8   # passages a composed answer may draw its sentences from
 VOICE_K = 40    # how far a search reaches for passages in the voice a question names
 VOICE_LABEL = {"author": "the article's author", "chatgpt": "a quoted ChatGPT answer", "bing": "a quoted Bing answer",
@@ -302,7 +303,12 @@ class RulesAnswerer(JoinedClaims):
         if q.injected:   # a question that carried instructions gets no more than the claim says
             return pairs
         # a passage that itself addresses the assistant is no source for another sentence
-        passages = [p for p in passages[:COMPOSE_K] if not _INJECTION.search(p.text)]
+        passages = passages[:COMPOSE_K]
+        if q.answer_type == "advice":   # what to do: the passages that propose something, for the same question
+            known = {p.chunk_id for p in passages}
+            passages += [p for p in self.retriever.search(f"{q.text} {ADVICE_QUERY}", k=COMPOSE_K).passages
+                         if p.chunk_id not in known][:4]
+        passages = [p for p in passages if not _INJECTION.search(p.text)]
         extra = completion(q, said + [say for say, _p in pairs], passages, self.focus, self.vocab, _INJECTION, self.retriever.rarity,
                            lambda sentences: self._meaning(q.text, sentences))
         return pairs + [(rendered(s, self.focus, lang), s.passage) for s in extra]

@@ -165,3 +165,13 @@ def test_a_described_arrangement_that_names_no_party_word_is_still_placed(rules)
                           "prices and volumes; otherwise it is orders and invoices. Where does that sit in the Totus "
                           "author's series?")
     assert "stage 2" in answer.text and any(c.doc_id == "totus/four-stage-series" for c in answer.citations)
+
+
+def test_a_question_asking_what_to_do_gets_the_advice_a_source_gives(rules):
+    """The hierarchy claim says what happened; asked how to deal with it, the answer adds a passage's advice."""
+    question = ("At my client people argue about the hierarchy between client and contractor. How should we deal "
+                "with that, according to the Totus author?")
+    assert _q(rules, question).answer_type == "advice"
+    answer = rules.answer(question)
+    advice = rules.focus.type_cues["advice"]
+    assert any(advice.search(s) for s in _sentences(answer.text)) and "RA(S)CI" in answer.text
