@@ -217,7 +217,7 @@ def answer_type(text: str, focus: Focus, situation: list[dict], choice: bool = F
     if choice and not situation:
         return "choice"
     request = bool(focus.requests.search(asked[-1] if asked else text))
-    if asked and not situation and not request and not _WH.search(asked[-1]):
+    if asked and not situation and not request and (not _WH.search(asked[-1]) or len(asked) > 1 and not _WH.search(asked[0]) and not focus.requests.search(asked[0])):
         return "verdict"
     for name, rx in focus.answer_types:
         if name == "verdict" and request:

@@ -40,7 +40,8 @@ def adjusted(q: Question, claim: Claim, verdict: str | None, focus: Focus) -> tu
                 and verdict in _TURNED and not cues["contrary"].search(said):
             return _TURNED[verdict], "contrary"
         return verdict, "claim"
-    if verdict is None and q.polar and not q.asks_choice and claim.verdict not in POLAR_VERDICTS:
+    compares = q.compares or "contrast" in q.intents   # "do they mean the same? how do they differ?": not one claim's
+    if verdict is None and q.polar and not q.asks_choice and not compares and claim.verdict not in POLAR_VERDICTS:
         implied = implied_verdict(q, claim, focus)
         if implied is not None:
             return implied, "implied"

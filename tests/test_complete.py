@@ -175,3 +175,12 @@ def test_a_question_asking_what_to_do_gets_the_advice_a_source_gives(rules):
     answer = rules.answer(question)
     advice = rules.focus.type_cues["advice"]
     assert any(advice.search(s) for s in _sentences(answer.text)) and "RA(S)CI" in answer.text
+
+
+def test_a_yes_no_question_followed_by_another_question_still_gets_its_verdict(rules):
+    """'Did ChatGPT give sources? And what happened next?' asks yes or no first; 'do they mean the same? how do
+    they differ?' compares, and one claim's sentence does not settle that."""
+    q = _q(rules, "Did ChatGPT give any scholarly sources for its literature answer? And what did it advise instead?")
+    assert q.polar
+    compared = rules.answer("Do the Totus post and Glick's column mean the same thing by 'client'? How do they differ?")
+    assert compared.verdict is None
