@@ -262,7 +262,7 @@ class RulesAnswerer(JoinedClaims):
             # "How can …" / "Why …" get no "Yes."; a changed verdict replaces the claim's own lead ("Largely yes")
             if n == 0 and verdict in POLAR_VERDICTS and (claim.leads.get(use_lang) or claim.check_verdict or
                                                          how != "claim"):
-                say = lead(say, verdict, how, use_lang)
+                say = lead(say, verdict, how, use_lang, last_asked(q.text), self.focus)
             pairs.append((say, passage))
             english_said.append(english["say"])
         return (pairs, verdict, notices, use_lang, english_said) if pairs else None

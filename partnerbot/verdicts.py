@@ -66,11 +66,16 @@ def implied_verdict(q: Question, claim: Claim, focus: Focus) -> str | None:
     return verdict if verdict in POLAR_VERDICTS else None
 
 
-def lead(say: str, verdict: str, how: str, lang: str) -> str:
-    """The claim's first sentence opened with the verdict actually given (its own lead removed)."""
+def lead(say: str, verdict: str, how: str, lang: str, asked: str = "", focus: Focus | None = None) -> str:
+    """The claim's first sentence opened with the verdict actually given (its own lead removed); "not by itself"
+    in the question's own words ("Does it automatically …?" -> "No, not automatically.")."""
     if how == "not_by_itself":
         say = _OWN_LEAD.sub("", say)
-        return f"{_NOT_BY_ITSELF[lang]} {say[0].upper()}{say[1:]}"
+        cue = focus.verdict_cues.get("automatic") if focus is not None else None
+        word = cue.search(asked) if cue is not None else None
+        opening = (f"{'No, not' if lang == 'en' else 'Nee, niet'} {word.group(0).lower()}." if word
+                   else _NOT_BY_ITSELF[lang])
+        return f"{opening} {say[0].upper()}{say[1:]}"
     if how == "implied" and _OWN_LEAD.match(say):   # the sentence the verdict was read from already opens with it
         return say
     say = _OWN_LEAD.sub("", say)

@@ -273,7 +273,7 @@ def test_does_it_automatically_is_answered_no_by_a_claim_that_says_not_by_itself
     """Issue 13: a yes/no claim that says X does not by itself make Y answers 'does X automatically make Y?' no,
     without its own 'Largely yes' lead; the question the claim was written for keeps its verdict."""
     auto = rules.answer("Did ChatGPT say that a contractor is automatically a strategic partner?")
-    assert auto.verdict == "no" and auto.text.startswith("No, not by itself.") and "Largely yes" not in auto.text
+    assert auto.verdict == "no" and auto.text.startswith("No, not automatically.") and "Largely yes" not in auto.text
     plain = rules.answer("Was ChatGPT right that a contractor can become a strategic partner?")
     assert plain.verdict == "yes-with-nuance"
 
