@@ -44,9 +44,9 @@ def wanted_words(q: Question, said: list[str], focus: Focus, vocab: Vocab, rarit
     said_text = " ".join(said)
     said_concepts = {c for sentence in said for c in _facts(sentence, vocab)[1]}
     lowered = q.text.lower()
+    # Dutch concept terms count by their English renderings (the everyday words of dutch_terms do not, as in English)
     rendered_terms = [vocab.english[c] for c, lang, _term, rx in vocab.patterns
                       if lang == "nl" and c not in said_concepts and rx.search(lowered)]
-    rendered_terms += [en for rx, en in vocab.dutch_terms if rx.search(lowered)]
     words = subject_words(q.text, vocab, said_concepts) + tokens(" ".join(rendered_terms))
     rare = rarity([w for w in dict.fromkeys(words) if w not in names and w not in focus.framing])
     said_tokens = set(tokens(said_text))
