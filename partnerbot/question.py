@@ -21,7 +21,8 @@ POLAR = "verdict"
 
 # What a question asks for, as intents a claim can require (claims.yaml `intents`).
 INTENTS = {
-    "contrast": r"\b(difference|differences|differ|differs|different|versus|vs\.?|compare|compared|comparison|distinguish|"
+    "contrast": r"\bsets? (\w+\W+){0,6}apart\b|\btell (\w+\W+){0,4}apart\b|\bwhat (separates|distinguishes)\b|"
+                r"\b(difference|differences|differ|differs|different|versus|vs\.?|compare|compared|comparison|distinguish|"
                 r"distinction|contrast|verschil|verschillen|verschilt|onderscheid|onderscheiden|vergelijk\w*|tegenover)\b",
     "who": r"^\s*(and\s+|en\s+|so\s+)?(who|whom|which party|wie|welke partij)\b|[,;:]\s*(who|wie|welke partij)\b|[.?!]\s+(who|whom|wie)\b|\bwho (holds|has|is|carries|bears|decides|sets)\b"
            r"|\b(bij wie|wie (heeft|draagt|houdt|voert|beslist|bepaalt|is))\b",

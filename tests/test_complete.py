@@ -184,3 +184,12 @@ def test_a_yes_no_question_followed_by_another_question_still_gets_its_verdict(r
     assert q.polar
     compared = rules.answer("Do the Totus post and Glick's column mean the same thing by 'client'? How do they differ?")
     assert compared.verdict is None
+
+
+def test_what_sets_them_apart_is_a_contrast_not_a_question_about_other_types(rules):
+    q = _q(rules, "In a nutshell, what sets Glick's customers, clients and partners apart from one another?")
+    assert "contrast" in q.intents
+    assert rules.answer("In a nutshell, what sets Glick's customers, clients and partners apart from one "
+                        "another?").claim_id != "glick-other-relationship-types"
+    assert rules.answer("Does Glick mention relationship types apart from customers, clients and partners?"
+                        ).claim_id == "glick-other-relationship-types"
