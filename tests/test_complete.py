@@ -101,15 +101,6 @@ def test_a_yes_no_question_about_one_glick_type_is_answered_yes_or_no(rules, ask
     assert answer.verdict == verdict and "customer" in _sentences(answer.text)[0]
 
 
-@pytest.mark.parametrize("question", [
-    "Do we have to register our strategic partnership agreement with the Chamber of Commerce?",
-    "Moet onze samenwerkingsovereenkomst bij de notaris worden vastgelegd, en wie is aansprakelijk bij schade?",
-])
-def test_legal_formalities_are_refused_whatever_parties_the_question_names(rules, question):
-    answer = rules.answer(question)
-    assert answer.refused and not answer.citations
-
-
 @pytest.mark.parametrize("question, verdict", [
     ("Isn't it simply impossible to be a company's contractor and its strategic partner at once?", "no"),
     ("Are the contractor role and a strategic partnership mutually exclusive?", "no"),

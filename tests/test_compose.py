@@ -133,6 +133,9 @@ def test_attribution_is_short_and_natural():
     "What notice period does Dutch law require when we terminate a framework agreement with a supplier?",
     "How should we price a gain-sharing clause with our IT vendor, and what percentage split is usual?",
     "Welke btw-regels gelden als ik als zzp'er voor een opdrachtgever werk?",
+    # legal formalities (issue 13, fourth round), whatever parties the question names
+    "Do we have to register our strategic partnership agreement with the Chamber of Commerce?",
+    "Moet onze samenwerkingsovereenkomst bij de notaris worden vastgelegd, en wie is aansprakelijk bij schade?",
 ])
 def test_practical_advice_the_sources_cannot_give_is_refused(rules, question):
     answer = rules.answer(question)
