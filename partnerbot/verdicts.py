@@ -42,10 +42,22 @@ def adjusted(q: Question, claim: Claim, verdict: str | None, focus: Focus) -> tu
         return verdict, "claim"
     compares = q.compares or "contrast" in q.intents   # "do they mean the same? how do they differ?": not one claim's
     if verdict is None and q.polar and not q.asks_choice and not compares and claim.verdict not in POLAR_VERDICTS:
+        items = claim.sentences.get(q.language, claim.sentences["en"])[:2]
+        if not_for_all(asked, [item["say"] for item in items], focus):
+            return "no", "implied"
         implied = implied_verdict(q, claim, focus)
         if implied is not None:
             return implied, "implied"
     return verdict, "claim"
+
+
+def not_for_all(asked: str, sentences: list[str], focus: Focus) -> bool:
+    """A question whether something holds for all, always or everyone ("one type for everyone?", "altijd?")
+    answered by sentences that say it varies ("all three, each at different times", "not in every case")."""
+    cues = focus.verdict_cues
+    if not (cues.get("universal") and cues.get("varies")) or NEGATIVE.search(asked):
+        return False
+    return bool(cues["universal"].search(asked)) and any(cues["varies"].search(s) for s in sentences)
 
 
 def implied_verdict(q: Question, claim: Claim, focus: Focus) -> str | None:
