@@ -28,7 +28,8 @@ IMPLIED_OVERLAP = 0.3
 
 
 def adjusted(q: Question, claim: Claim, verdict: str | None, focus: Focus) -> tuple[str | None, str]:
-    """(verdict, how): how is "claim" (unchanged), "not_by_itself", "contrary" or "implied"."""
+    """(verdict, how): how is "claim" (unchanged), "not_by_itself", "contrary", "not_for_all" (the claim's sentence
+    that says it varies then leads) or "implied"."""
     cues = focus.verdict_cues
     asked = last_asked(q.text)
     said = " ".join(item["say"] for item in claim.sentences["en"])
@@ -39,6 +40,9 @@ def adjusted(q: Question, claim: Claim, verdict: str | None, focus: Focus) -> tu
         if cues.get("contrary") and cues["contrary"].search(asked) and not claim.negative_verdict \
                 and verdict in _TURNED and not cues["contrary"].search(said):
             return _TURNED[verdict], "contrary"
+        # "can they always coexist?" answered "yes, but not in every case": not always, so no
+        if verdict in ("yes-with-nuance", "depends") and not_for_all(asked, [i["say"] for i in claim.sentences["en"]], focus):
+            return "no", "not_for_all"
         return verdict, "claim"
     compares = q.compares or "contrast" in q.intents   # "do they mean the same? how do they differ?": not one claim's
     if verdict is None and q.polar and not q.asks_choice and not compares and claim.verdict not in POLAR_VERDICTS:
@@ -58,6 +62,12 @@ def not_for_all(asked: str, sentences: list[str], focus: Focus) -> bool:
     if not (cues.get("universal") and cues.get("varies")) or NEGATIVE.search(asked):
         return False
     return bool(cues["universal"].search(asked)) and any(cues["varies"].search(s) for s in sentences)
+
+
+def varying_first(pairs: list, focus: Focus) -> list:
+    """(English item, item) pairs with the first whose English sentence says it varies moved to the front."""
+    at = next((n for n, (english, _i) in enumerate(pairs) if focus.verdict_cues["varies"].search(english["say"])), 0)
+    return [pairs[at]] + pairs[:at] + pairs[at + 1:]
 
 
 def implied_verdict(q: Question, claim: Claim, focus: Focus) -> str | None:
