@@ -27,6 +27,9 @@ PARTIES = ("client", "contractor", "customer", "supplier", "partner", "strategic
 _PRONOUN_LEAD = re.compile(r"^(he|she|it|they)\s+(?=[a-z])")
 _POSSESSIVE_LEAD = re.compile(r"^(in|on) (his|her|its|their) ")
 _YEARED = re.compile(r"^(.*?\(\d{4}\))")
+# a bibliography line or reading-list entry ("Dyer and Singh (1998), The relational view, Academy of Management
+# Review 23(4): …") names a work and its topic but says nothing about it: no sentence to answer with
+_REFERENCE = re.compile(r"\b\d+\(\d+\)|\bdoi:|(^|\n)\s*- |\(\d{4}\)[^()]*\(\d{4}\)|\(\d{4}\),\s")
 _CLAUSE = re.compile(r"[,;:]\s+|\s+(?:but|however|though|although|whereas|while)\s+")
 
 
@@ -123,7 +126,8 @@ def score_sentences(question: Question, passages: list, focus: Focus, vocab: Voc
     cue = focus.type_cues.get(question.answer_type)
     candidates = [(rank, passage, position, sentence) for rank, passage in enumerate(passages, 1)
                   for position, sentence in enumerate(split_sentences(passage.text) or [passage.text.strip()])
-                  if not injection.search(sentence) and not sentence.lower().startswith("editorial note")]
+                  if not injection.search(sentence) and not sentence.lower().startswith("editorial note")
+                  and len(sentence.split()) >= 5]   # shorter is a fragment the splitter left ("Dyer and Prashant Kale.")
     cosine = meaning([c[3] for c in candidates]) if meaning and candidates else {}
     out = []
     for rank, passage, position, sentence in candidates:
@@ -141,6 +145,8 @@ def score_sentences(question: Question, passages: list, focus: Focus, vocab: Voc
             score += 0.25
         if len(sentence.split()) > 60:
             score -= 0.3
+        if _REFERENCE.search(sentence):
+            score -= 4.0
         out.append(Scored(score, overlap, sentence, passage, position))
     out.sort(key=lambda s: -s.score)
     return out
