@@ -218,7 +218,10 @@ def read_verdict(question: Question, lead: Scored, focus: Focus) -> str | None:
     clauses = _CLAUSE.split(lead.sentence)
     clause = max(clauses, key=lambda c: len(words & set(tokens(c))))
     negated = bool(focus.negation.search(clause))
-    if cues.get("against") and cues["against"].search(lead.sentence) and not cues["against"].search(question.text):
+    against = cues.get("against")
+    if against and (against.search(lead.sentence) and not against.search(question.text) or cues.get("favourable")
+                    and against.search(question.text) and cues["favourable"].search(lead.sentence)
+                    and not against.search(lead.sentence)):
         negated = True
     if cues.get("universal") and cues.get("restrictive") and cues["universal"].search(last_asked(question.text)) \
             and cues["restrictive"].search(lead.sentence) and not cues["universal"].search(lead.sentence):
