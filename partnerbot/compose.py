@@ -147,6 +147,8 @@ def score_sentences(question: Question, passages: list, focus: Focus, vocab: Voc
             score -= 0.3
         if _REFERENCE.search(sentence):
             score -= 4.0
+        if sentence.rstrip().endswith("?"):   # a question the source asks (or reports) is no answer to lead with
+            score -= 2.0
         out.append(Scored(score, overlap, sentence, passage, position))
     out.sort(key=lambda s: -s.score)
     return out
