@@ -109,7 +109,8 @@ def attribute(sentence: str, passage, focus: Focus) -> str:
     if possessive:
         return f"{possessive.group(1).capitalize()} {who}'s " + sentence[possessive.end():]
     first = sentence.split(" ", 1)[0]
-    proper = re.search(rf"[a-z,] {re.escape(first)}\b", passage.text or "") or first.isupper() or len(first) == 1 and first != "A"
+    proper = re.search(rf"[a-z,] {re.escape(first)}\b", passage.text or "") or len(first) > 1 and first.isupper() \
+        or first == "I"
     body = sentence if proper else sentence[0].lower() + sentence[1:]
     return f"{prefix[0].upper()}{prefix[1:]} {body}"
 
@@ -182,15 +183,22 @@ def select(scored: list[Scored], question: Question, focus: Focus, vocab: Vocab)
                     chosen.append(best)
     # an explanation goes on where the leading sentence stops: the next sentence of its passage usually says what
     # the lead introduces ("Glick illustrates the difference with two purchases: …" -> what the difference is)
-    if question.answer_type in ("explanation", "definition", "example", "contrast"):
-        follow = next((s for s in scored if s.passage.chunk_id == lead.passage.chunk_id
-                       and s.position == lead.position + 1), None)
+    if question.answer_type in ("explanation", "definition", "example", "contrast", "verdict"):
+        # (the lead may close its passage: then the passage's other sentence the question chose is the one to go on)
+        base = next((s for s in [lead] + scored[1:4] if s.passage.chunk_id == lead.passage.chunk_id
+                     and any(o.passage.chunk_id == s.passage.chunk_id and o.position == s.position + 1 for o in scored)),
+                    None) if question.answer_type == "verdict" else lead
+        follow = next((s for s in scored if base is not None and s.passage.chunk_id == base.passage.chunk_id
+                       and s.position == base.position + 1), None)
         if follow is not None and follow not in chosen and follow.score >= 0.3 * lead.score:
-            chosen.insert(chosen.index(lead) + 1, follow)
+            if base not in chosen:
+                chosen.append(base)
+            chosen.insert(chosen.index(base) + 1, follow)
+    aside = [v for v in (focus.voice(vid) for vid in question.not_voices) if v is not None]
     for cand in scored[1:]:
         if len(chosen) >= MAX_SENTENCES:
             break
-        if cand in chosen or cand.score < 0.6 * lead.score:
+        if cand in chosen or cand.score < 0.6 * lead.score or any(v.speaks(cand.passage) for v in aside):
             continue
         toks = set(tokens(cand.sentence))
         if any(_jaccard(toks, set(tokens(c.sentence))) >= 0.45 for c in chosen):

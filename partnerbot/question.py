@@ -312,6 +312,11 @@ def understand(text: str, vocab: Vocab, focus: Focus, intents: list[str]) -> Que
         last, _aside = asked_voices(sentences[-1], vocab, focus)
         if last and set(last) != set(voices):
             voices = last
+        verify, checked = focus.verdict_cues.get("verify"), focus.verdict_cues.get("verify_aside")
+        if not last and verify and checked and verify.search(sentences[-1]):
+            # "ChatGPT said X. Is that true?" asks the other sources whether the chatbot was right
+            aside = sorted(set(aside) | {v for v in voices if checked.search(v)})
+            voices = [v for v in voices if not checked.search(v)]
     pieces = [p for p in _PARTS.split(text) if p and len(p.split()) >= 3]
     parts = [list(dict.fromkeys(tokens(vocab.expand(p)))) for p in pieces] if len(pieces) > 1 else []
     compares = any(pattern.search(text) for pattern, _group in focus.groups)
