@@ -208,8 +208,55 @@ def _scored(sentence: str):
      "Bensaou's study answers whether every supplier should be a strategic partner: no.", "no"),
     ("Is a partnership the right choice for critical innovation?",
      "Partnership is what IT needs for critical innovation.", "yes"),
+    # a sentence speaking against what is asked, or calling reasonable what the question calls bad (issue 13, 5th round)
+    ("Is a customer relationship a sensible choice when IT tries something new?",
+     "This slightly distanced relationship type is probably the wrong choice when IT is trying something new.", "no"),
+    ("Are client-contractor relationships by nature temporary and transactional?",
+     "Macneil warns against the simplification that client-contractor relationships are by nature temporary and "
+     "transactional.", "no"),
+    ("Is running IT as a customer relationship a bad thing?",
+     "Glick considers it entirely reasonable for an IT shop to run a customer relationship.", "no"),
 ])
 def test_verdicts_read_from_the_leading_sentence(question, sentence, verdict):
     from partnerbot.compose import read_verdict
 
     assert read_verdict(_q(question), _scored(sentence), FOCUS) == verdict
+
+
+@pytest.mark.parametrize("text", [
+    "We've got BI analysts inside each business unit building reports specific to that unit's needs. Which of "
+    "Glick's types fits best?",
+    "Ons IT-team werkt als een intern adviesbureau: maatwerk voor iedere afdeling. Welk relatietype uit Glicks "
+    "column past daarbij?",
+    "I run a small BI team; every department gets something fitted to its own processes. Glick-wise, what are "
+    "these departments to us?",
+])
+def test_situations_asking_which_type_fits(text):
+    q = _q(text)
+    assert q.answer_type == "situation" and "glick" in q.voices
+    assert "customised" in {c["id"] for c in q.situation}
+
+
+def test_offering_one_type_or_something_else_is_a_choice():
+    q = _q("We're co-developing a brand new platform with ops; nobody knows yet what it will look like. Can I run "
+           "this as a normal customer relationship or does Glick suggest something else?")
+    assert q.asks_choice and q.is_situation and "joint_development" in {c["id"] for c in q.situation}
+
+
+def test_checking_a_chatbot_sets_it_aside():
+    q = _q("ChatGPT said client-contractor relationships are typically temporary and transactional. Is that "
+           "necessarily true?")
+    assert q.voices == [] and q.not_voices == ["chatgpt"]
+    # a premise naming ChatGPT with a question about what ChatGPT said still asks ChatGPT
+    assert _q("ChatGPT said they can coexist. What did it add about contractors?").voices == ["chatgpt"]
+    assert set(_q("Which of the two chatbots was more cautious?").voices) == {"chatgpt", "bing"}
+
+
+def test_reference_lines_and_questions_do_not_lead_a_composed_answer(rules):
+    answer = rules.answer("Dyer and Singh talk about 'relational rents'. Where do those come from?")
+    first = answer.text.split(" [")[0]
+    assert "23(4)" not in first and not first.endswith("?")
+    assert "complementary resources" in answer.text and "knowledge" in answer.text
+    answer = rules.answer("ChatGPT said client-contractor relationships are typically temporary and transactional. "
+                          "Is that necessarily true?")
+    assert answer.verdict == "no" and "literature/macneil-1978" in [c.doc_id for c in answer.citations]

@@ -186,8 +186,10 @@ UNSEEN = PROJECT_ROOT / "tests" / "evals" / "unseen"
 # (written blind; 26/56 before the question understanding and composed answers, 31/56 after the first round, 35/56
 # after the second, 37/56 after the third, 42/56 after the fourth, see the commit log): only its aggregate is ever
 # looked at, never its per-question failures. dev6 and dev7 were written blind in the fourth round (27/48 and
-# 34/48 before it); dev6's failures were studied, dev7's were not.
-UNSEEN_FLOORS = {"heldout2.yaml": 0.85, "fresh3.yaml": 0.70, "dev6.yaml": 0.75, "dev7.yaml": 0.70}
+# 34/48 before it); dev6's failures were studied, dev7's were not. dev8 and dev9 were written blind in the fifth
+# round (31/48 and 36/48 before it); both were studied (dev9 from the start, dev8 after its first rise to 33/48).
+UNSEEN_FLOORS = {"heldout2.yaml": 0.85, "fresh3.yaml": 0.70, "dev6.yaml": 0.80, "dev7.yaml": 0.75,
+                 "dev8.yaml": 0.75, "dev9.yaml": 0.85}
 
 
 @pytest.mark.slow

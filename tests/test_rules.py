@@ -93,6 +93,7 @@ def test_intents_are_detected_in_english_and_dutch():
     ("Give me a recipe for Dutch pancakes.", "en"),
     ("What is the capital of France?", "en"),
     ("Should I buy Heijmans shares?", "en"),
+    ("Hoeveel omzet haalde Heijmans in 2023 uit onderhoudscontracten met Rijkswaterstaat?", "nl"),
     ("Wat voor weer wordt het morgen in Utrecht?", "nl"),
     ("Hoe bak ik een appeltaart?", "nl"),
 ])
@@ -288,3 +289,20 @@ def test_a_claim_gets_a_sentence_for_the_topic_it_leaves_out(rules):
     own = len(claim.sentences["en"])
     assert "RA(S)CI" not in " ".join(sentences[:own]) and "RA(S)CI" in sentences[own]
     assert not any("RA(S)CI" in s["say"] for s in claim.sentences["en"])
+
+
+def test_always_answered_by_it_varies_is_no(rules):
+    """Issue 13, fifth round: "can they always …?" answered by a claim saying "yes, but not in every case" is no, led
+    by the sentence that says so; "one type for everyone?" answered "all three, at different times" is no."""
+    always = rules.answer("Did Bing tell the Totus author that a client–contractor relationship and a strategic "
+                          "partnership can always exist side by side?")
+    assert always.verdict == "no" and always.text.startswith("No.") and "not in every case" in always.text.split("[1]")[0]
+    assert rules.answer("Can a contractor be a strategic partner at the same time?").verdict != "no"
+    one = rules.answer("Zegt Glick dat een IT-afdeling één vast relatietype moet kiezen voor iedereen waarmee ze werkt?")
+    assert one.verdict == "no" and "alle drie" in one.text
+
+
+def test_a_type_asked_about_for_something_new_gets_the_claim_about_that_type(rules):
+    answer = rules.answer("Is a customer-type relationship a sensible choice when IT is rolling out something "
+                          "genuinely new inside the company?")
+    assert answer.claim_id == "glick-customer-and-new-things" and answer.verdict == "no"
