@@ -272,6 +272,12 @@ def asked_voices(text: str, vocab: Vocab, focus: Focus) -> tuple[list[str], list
     return sorted(found, key=found.get), sorted(aside)
 
 
+def _names_voice(sentence: str, focus: Focus) -> bool:
+    lowered = sentence.lower()
+    return any(rx.search(lowered) for v in focus.voices for rx in v.patterns) or \
+        any(re.search(rf"\b{re.escape(n)}\b", lowered) for v in focus.voices for n in v.names if n)
+
+
 def situation_cues(text: str, focus: Focus, minimum: int = 2) -> list[dict]:
     """The cues of a described arrangement; none unless the asker speaks of themselves and at least `minimum`
     cues (or one role cue) describe what they do. The explorer's placement signals count as cues too (shared
@@ -281,7 +287,19 @@ def situation_cues(text: str, focus: Focus, minimum: int = 2) -> list[dict]:
         return []
     # only the sentences in which the asker speaks of themselves describe their arrangement ("ChatGPT told the
     # consultant …" is a premise, not a description)
-    described = " ".join(s for s in _SENTENCES.split(text.strip()) if focus.asker.search(s))
+    # a view the asker only reports ("our CEO insists we can't call ourselves partners") describes nothing; a
+    # sentence going on with the description ("Next to that there's a joint board …") still describes it
+    reported = focus.verdict_cues.get("reported")
+    kept, going = [], False
+    for s in _SENTENCES.split(text.strip()):
+        if reported and reported.search(s) and not s.endswith("?"):
+            going = False
+            continue
+        own = bool(focus.asker.search(s))
+        if own or going and not s.endswith("?") and not _names_voice(s, focus):
+            kept.append(s)
+        going = own or going and not s.endswith("?")
+    described = " ".join(kept)
     found = [cue for cue in focus.cues if any(not negated(described, m.start()) for m in cue["rx"].finditer(described))]
     signals = {cue["id"]: cue for cue in focus.signals(described)}
     found = [{**signals[cue["id"]], **cue, "signal": True} if cue["id"] in signals else cue for cue in found]

@@ -9,7 +9,7 @@ from .claims import POLAR_VERDICTS, Claim, load_claims, support
 from .cover import covering_sentences
 from .compose import PARTIES, cite_pairs, compose, glick_lead, situation_lead
 from .complete import completion, rendered
-from .verdicts import adjusted, lead, varying_first
+from .verdicts import adjusted, lead, reported_negative, varying_first
 from .joined import JoinedClaims
 from .question import INTENTS, Question, detect_intents, last_asked, load_focus, understand  # noqa: F401 (re-exported)
 from .result import Answer, History, history_turns
@@ -286,6 +286,8 @@ class RulesAnswerer(JoinedClaims):
         else:
             english, _verdict = situation_lead(q, self.focus, "en")
             said, verdict = situation_lead(q, self.focus, q.language)
+            if verdict in ("yes", "no") and reported_negative(q.text, self.focus):   # "… we can't. Is he right?"
+                verdict = "no" if verdict == "yes" else "yes"
         pairs = []
         for (en_text, cite), (text, _cite) in zip(english, said):
             passage = self._best_passage(cite.get("note"), en_text, cite.get("section"))

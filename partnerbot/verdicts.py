@@ -40,6 +40,8 @@ def adjusted(q: Question, claim: Claim, verdict: str | None, focus: Focus) -> tu
         if cues.get("contrary") and cues["contrary"].search(asked) and not claim.negative_verdict \
                 and verdict in _TURNED and not cues["contrary"].search(said):
             return _TURNED[verdict], "contrary"
+        if verdict in _TURNED and reported_negative(q.text, focus):
+            return _TURNED[verdict], "contrary"
         # "can they always coexist?" answered "yes, but not in every case": not always, so no
         if verdict in ("yes-with-nuance", "depends") and not_for_all(asked, [i["say"] for i in claim.sentences["en"]], focus):
             return "no", "not_for_all"
@@ -53,6 +55,17 @@ def adjusted(q: Question, claim: Claim, verdict: str | None, focus: Focus) -> tu
         if implied is not None:
             return implied, "implied"
     return verdict, "claim"
+
+
+def reported_negative(text: str, focus: Focus) -> bool:
+    """The question asks whether someone is right ("Is he right?") about a view the asker reports in the negative
+    ("my colleague insists we can't call ourselves partners"): the verdict on that view is the turned-round one."""
+    cues = focus.verdict_cues
+    right, reported = cues.get("someone_right"), cues.get("reported")
+    if not (right and reported and right.search(last_asked(text))):
+        return False
+    views = [s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if reported.search(s) and not s.endswith("?")]
+    return bool(views) and bool(focus.negation.search(views[-1][reported.search(views[-1]).end():]))
 
 
 def not_for_all(asked: str, sentences: list[str], focus: Focus) -> bool:
