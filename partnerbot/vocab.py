@@ -17,7 +17,8 @@ _NL_WORDS = {"de", "het", "een", "is", "van", "wat", "kan", "wie", "en", "niet",
              "mag", "moet", "zegt", "volgens", "heeft", "hebben", "deze", "dit", "die", "waar", "welk", "over", "of",
              "als", "bij", "nog", "dan", "geen", "wel", "eigenlijk", "bedoeld", "boeken", "raad", "aan", "tegelijk",
              "hoeveel", "uit", "haalde", "wij", "ons", "onze", "mijn", "hun", "hij", "zij", "maar", "want", "dus",
-             "toch", "door", "om", "te", "op", "zou", "zouden", "was", "waren", "naast", "veel", "meer", "hier", "daar"}
+             "toch", "door", "om", "te", "op", "zou", "zouden", "was", "waren", "naast", "veel", "meer", "hier", "daar",
+             "erbij", "daarbij", "haalt", "gaat", "komt", "maakt", "doet", "staat", "hem", "haar", "ze"}
 # Dutch function words rendered in English when a Dutch question is translated for the embedding model.
 _NL_FUNCTION = {"kan": "can", "kunnen": "can", "een": "a", "zijn": "be", "de": "the", "het": "the", "wie": "who",
                 "wat": "what", "heeft": "has", "hebben": "have", "van": "of", "en": "and", "tussen": "between",
