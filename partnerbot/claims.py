@@ -81,6 +81,9 @@ class Claim:
             if self.check_verdict and {"yesno", "check"} <= set(intents):
                 return self.negative_verdict if self.negative_verdict and NEGATIVE.search(question) else \
                     self.check_verdict
+            named = [v for c, v in (self.concept_verdicts or {}).items() if c in concepts]
+            if named and {"yesno", "check"} & set(intents):   # an explanation asked yes/no about a concept it settles
+                return named[0]
             return self.verdict
         if not {"yesno", "check"} & set(intents):
             return None
