@@ -228,6 +228,8 @@ def read_verdict(question: Question, lead: Scored, focus: Focus) -> str | None:
     clauses = _CLAUSE.split(lead.sentence)
     clause = max(clauses, key=lambda c: len(words & set(tokens(c))))
     negated = bool(focus.negation.search(clause))
+    if cues.get("beyond") and cues.get("still") and cues["beyond"].search(question.text) and cues["still"].search(clause):
+        negated = True
     against = cues.get("against")
     if against and (against.search(lead.sentence) and not against.search(question.text) or cues.get("favourable")
                     and against.search(question.text) and cues["favourable"].search(lead.sentence)

@@ -9,7 +9,7 @@ from .claims import POLAR_VERDICTS, Claim, load_claims, support
 from .cover import covering_sentences
 from .compose import PARTIES, cite_pairs, compose, glick_lead, situation_lead
 from .complete import completion, rendered
-from .verdicts import adjusted, lead, reported_negative, varying_first
+from .verdicts import adjusted, lead, reported_negative, telling_first
 from .joined import JoinedClaims
 from .question import INTENTS, Question, detect_intents, last_asked, load_focus, understand  # noqa: F401 (re-exported)
 from .result import Answer, History, history_turns
@@ -253,8 +253,8 @@ class RulesAnswerer(JoinedClaims):
         pairs, english_said = [], []
         added = covering_sentences(q, claim, self.claims, self.vocab, self.focus, self.match_claim, use_lang)
         items = list(zip(claim.sentences["en"], claim.sentences[use_lang]))
-        if how == "not_for_all":   # "No." leads with the sentence that says it does not always hold
-            items = varying_first(items, self.focus)
+        if how in ("not_for_all", "still"):   # "No." leads with the sentence that says it varies, or is still so
+            items = telling_first(items, how, self.focus)
         for n, (english, item) in enumerate(items + added):
             passage = self._best_passage(item.get("cite") or english.get("cite"), english["say"],
                                          english.get("section") or item.get("section"))

@@ -28,8 +28,8 @@ IMPLIED_OVERLAP = 0.3
 
 
 def adjusted(q: Question, claim: Claim, verdict: str | None, focus: Focus) -> tuple[str | None, str]:
-    """(verdict, how): how is "claim" (unchanged), "not_by_itself", "contrary", "not_for_all" (the claim's sentence
-    that says it varies then leads) or "implied"."""
+    """(verdict, how): how is "claim" (unchanged), "not_by_itself", "contrary", "not_for_all" or "still" (the claim's
+    sentence that says it varies, or that it is still so, then leads) or "implied"."""
     cues = focus.verdict_cues
     asked = last_asked(q.text)
     said = " ".join(item["say"] for item in claim.sentences["en"])
@@ -51,6 +51,8 @@ def adjusted(q: Question, claim: Claim, verdict: str | None, focus: Focus) -> tu
         items = claim.sentences.get(q.language, claim.sentences["en"])[:2]
         if not_for_all(asked, [item["say"] for item in items], focus):
             return "no", "implied"
+        if still_so(asked, [item["say"] for item in claim.sentences["en"]], focus):
+            return "no", "still"
         implied = implied_verdict(q, claim, focus)
         if implied is not None:
             return implied, "implied"
@@ -77,9 +79,27 @@ def not_for_all(asked: str, sentences: list[str], focus: Focus) -> bool:
     return bool(cues["universal"].search(asked)) and any(cues["varies"].search(s) for s in sentences)
 
 
-def varying_first(pairs: list, focus: Focus) -> list:
-    """(English item, item) pairs with the first whose English sentence says it varies moved to the front."""
-    at = next((n for n, (english, _i) in enumerate(pairs) if focus.verdict_cues["varies"].search(english["say"])), 0)
+def still_so(asked: str, sentences: list[str], focus: Focus) -> bool:
+    """"Have you moved beyond a transactional relationship?" answered by a sentence saying it is "still mainly
+    transactional": a word of the question follows the sentence's "still"."""
+    cues = focus.verdict_cues
+    if not (cues.get("beyond") and cues.get("still") and cues["beyond"].search(asked)):
+        return False
+    words = {w for w in tokens(asked) if len(w) > 4}
+    for sentence in sentences:
+        for match in cues["still"].finditer(sentence):
+            if words & set(tokens(sentence[match.end():match.end() + 40])):
+                return True
+    return False
+
+
+def telling_first(pairs: list, how: str, focus: Focus) -> list:
+    """(English item, item) pairs with the first whose English sentence carries the verdict moved to the front: the
+    one saying it varies (how "not_for_all") or that it is still so (how "still")."""
+    cue = focus.verdict_cues.get({"not_for_all": "varies", "still": "still"}.get(how, ""))
+    if cue is None:
+        return pairs
+    at = next((n for n, (english, _i) in enumerate(pairs) if cue.search(english["say"])), 0)
     return [pairs[at]] + pairs[:at] + pairs[at + 1:]
 
 

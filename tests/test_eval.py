@@ -188,8 +188,9 @@ UNSEEN = PROJECT_ROOT / "tests" / "evals" / "unseen"
 # looked at, never its per-question failures. dev6 and dev7 were written blind in the fourth round (27/48 and
 # 34/48 before it); dev6's failures were studied, dev7's were not. dev8 and dev9 were written blind in the fifth
 # round (31/48 and 36/48 before it); both were studied (dev9 from the start, dev8 after its first rise to 33/48).
+# dev10 was written blind late in the fifth round, after most of its changes (29/48 when written), then studied.
 UNSEEN_FLOORS = {"heldout2.yaml": 0.85, "fresh3.yaml": 0.70, "dev6.yaml": 0.80, "dev7.yaml": 0.75,
-                 "dev8.yaml": 0.75, "dev9.yaml": 0.85}
+                 "dev8.yaml": 0.80, "dev9.yaml": 0.90, "dev10.yaml": 0.70}
 
 
 @pytest.mark.slow

@@ -306,3 +306,38 @@ def test_a_type_asked_about_for_something_new_gets_the_claim_about_that_type(rul
     answer = rules.answer("Is a customer-type relationship a sensible choice when IT is rolling out something "
                           "genuinely new inside the company?")
     assert answer.claim_id == "glick-customer-and-new-things" and answer.verdict == "no"
+
+
+def test_someone_said_no_is_he_right_turns_the_verdict(rules):
+    """Issue 13, fifth round: the verdict is on the view the asker reports; a view stated in the negative ("we can't
+    call ourselves partners") turns it round, for a claim and for a described situation."""
+    plain = rules.answer("Can a contractor be a strategic partner at the same time?")
+    turned = rules.answer("My boss insists a contractor can never be a strategic partner at the same time. Is he right?")
+    assert plain.verdict in ("yes", "yes-with-nuance") and turned.verdict == "no"
+    described = rules.answer(
+        "We are the contractor on a five-year managed services contract. We also sit on the client's strategy board, "
+        "co-invest in innovation projects and share the risks. A colleague insists we can't call ourselves a "
+        "strategic partner because we're just the contractor. Is she right, going by the Totus author?")
+    assert described.verdict == "no" and "coexist" in described.text
+
+
+def test_still_so_is_no_and_leads(rules):
+    answer = rules.answer("In the Totus series, once you have a long-running supplier with repeat orders, have you "
+                          "moved beyond a transactional relationship?")
+    assert answer.verdict == "no" and "still mainly transactional" in answer.text.split("[1]")[0]
+
+
+def test_an_outside_supplier_agreement_is_an_underpinning_contract(rules):
+    answer = rules.answer("Our IT department depends on an outside company for hosting. In ITIL terms, is the "
+                          "agreement with that hosting company an OLA?")
+    assert answer.verdict == "no" and "underpinning contract" in answer.text
+    assert rules.answer("What is an OLA?").verdict is None
+
+
+def test_sharing_the_a_is_answered_by_the_claim_that_it_is_not_shared(rules):
+    for question in ("Kunnen opdrachtgever en opdrachtnemer in een strategisch partnerschap de A uit het RASCI-model "
+                     "samen delen in het hoogste escalatieoverleg?",
+                     "In onze stuurgroep willen we de leverancier, omdat hij strategisch partner is, ook de A geven "
+                     "naast de opdrachtgever. Past dat bij wat de Totus-auteur adviseert?"):
+        answer = rules.answer(question)
+        assert answer.claim_id == "accountability-not-shared" and answer.verdict == "no", question
