@@ -283,7 +283,10 @@ def situation_cues(text: str, focus: Focus, minimum: int = 2) -> list[dict]:
     cues (or one role cue) describe what they do. The explorer's placement signals count as cues too (shared
     investment, knowledge exchange, standard packages, tailored work …); a cue that is also a signal carries
     the signal's weights."""
-    if not focus.asker.search(text) or not re.search(focus.situation.get("about") or ".", text, re.I):
+    # a question asking which type fits (minimum 1) may describe someone else's arrangement ("Marketing and IT are
+    # jointly trying out …"); otherwise the asker speaks of their own
+    typed = minimum < 2
+    if not (typed or focus.asker.search(text)) or not re.search(focus.situation.get("about") or ".", text, re.I):
         return []
     # only the sentences in which the asker speaks of themselves describe their arrangement ("ChatGPT told the
     # consultant …" is a premise, not a description)
@@ -295,7 +298,7 @@ def situation_cues(text: str, focus: Focus, minimum: int = 2) -> list[dict]:
         if reported and reported.search(s) and not s.endswith("?"):
             going = False
             continue
-        own = bool(focus.asker.search(s))
+        own = bool(focus.asker.search(s)) or typed and not s.endswith("?") and not _names_voice(s, focus)
         if own or going and not s.endswith("?") and not _names_voice(s, focus):
             kept.append(s)
         going = own or going and not s.endswith("?")

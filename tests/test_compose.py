@@ -260,3 +260,15 @@ def test_reference_lines_and_questions_do_not_lead_a_composed_answer(rules):
     answer = rules.answer("ChatGPT said client-contractor relationships are typically temporary and transactional. "
                           "Is that necessarily true?")
     assert answer.verdict == "no" and "literature/macneil-1978" in [c.doc_id for c in answer.citations]
+
+
+def test_a_which_type_question_may_describe_someone_elses_arrangement(rules):
+    """Issue 13, fifth round: "Marketing and IT are jointly trying out …; which of Glick's types should IT adopt?"
+    describes an arrangement without "we"; asked which type, it is placed all the same."""
+    answer = rules.answer("Marketing, legal and IT are jointly trying out a pricing experiment that nobody has done "
+                          "before. Nobody really knows where it will end up. Which of Glick's relationship types should "
+                          "IT adopt towards the other departments here?")
+    assert answer.verdict == "partner" and "glick/partners" in [c.doc_id for c in answer.citations]
+    # a premise about what a voice said is still no description
+    assert not _q("ChatGPT told the Totus consultant that a contractor and a partner can be one party. Which type "
+                  "fits best?").situation
