@@ -20,6 +20,7 @@ MIN_IDF = 2.3        # a word used by at most ~10% of the chunks is one a questi
 MIN_GAIN = 2.3       # the added sentence must bring at least one such word
 RELEVANCE = 0.55     # ... and score at least this share of the best sentence for the whole question
 MAX_ADDED = 2
+ECHO_WORDS = 5    # words the question repeats from a source sentence: a quote, not a coincidence
 
 
 _NAME = re.compile(r"(?<=[\w,;:] )[A-Z][\w'-]*|\b[A-Z0-9]{2,}[\w()-]*|[\"“‘'](?P<quoted>[^\"”’']{2,40})[\"”’']")
@@ -53,14 +54,27 @@ def wanted_words(q: Question, said: list[str], focus: Focus, vocab: Vocab, rarit
     return {w: idf for w, idf in rare.items() if idf >= MIN_IDF and w not in said_tokens}
 
 
+_WORDS = re.compile(r"[a-z0-9à-ÿ'-]+")
+
+
+def echoed(question: str, sentence: str, n: int = ECHO_WORDS) -> bool:
+    """The sentence holds a run of n words of the question (the user quotes the source: "Glick says good customer
+    service happens one customer at a time. How does he …?")."""
+    q, s = _WORDS.findall(question.lower()), " " + " ".join(_WORDS.findall(sentence.lower())) + " "
+    return any(f" {' '.join(q[i:i + n])} " in s for i in range(len(q) - n + 1))
+
+
 def completion(q: Question, said: list[str], passages: list, focus: Focus, vocab: Vocab, injection: re.Pattern,
                rarity, meaning=None) -> list[Scored]:
     """Up to MAX_ADDED sentences of the passages that cover the question's rare words the answer lacks, and, for
-    a question asking what to do, the passages' best advice when the answer gives none."""
+    a question asking what to do, the passages' best advice when the answer gives none; a sentence the question
+    quotes (echoed) comes with the sentence that follows it, where the source goes on to the point asked."""
     wanted = wanted_words(q, said, focus, vocab, rarity)
     cue = focus.type_cues.get("advice") if q.answer_type == "advice" else None
     wants_advice = cue is not None and not any(cue.search(s) for s in said)
-    if not (wanted or wants_advice) or not passages:
+    said_text = " ".join(said).lower()
+    quoted = [p for p in passages if echoed(q.text, p.text)] if not echoed(q.text, said_text) else []
+    if not (wanted or wants_advice or quoted) or not passages:
         return []
     scored = score_sentences(q, passages, focus, vocab, injection, meaning)
     if not scored:
@@ -69,13 +83,22 @@ def completion(q: Question, said: list[str], passages: list, focus: Focus, vocab
     taken = [set(tokens(s)) for s in said]
     said_set = {" ".join(s.split()) for s in said}
     added: list[Scored] = []
+    echo = next((c for c in scored if c.passage in quoted and echoed(q.text, c.sentence)), None)
+    if echo is not None:
+        # the sentence after it, or, when the quote closes its passage, the one before (the point it sums up)
+        near = [next((c for c in scored if c.passage is echo.passage and c.position == echo.position + step), None)
+                for step in (1, -1)]
+        follow = near[0] or near[1]
+        pair = [echo, follow] if follow is near[0] else [follow, echo]
+        added += [c for c in pair if c is not None and c.sentence not in said_set]
+        taken += [set(tokens(c.sentence)) for c in added]
     if wants_advice:   # "how should we deal with …?" answered by what happened, not what to do
         advice = next((c for c in scored if c.score >= floor and cue.search(c.sentence) and c.sentence not in said_set
                        and not any(_jaccard(set(tokens(c.sentence)), other) >= 0.45 for other in taken)), None)
         if advice is not None:
             added.append(advice)
             taken.append(set(tokens(advice.sentence)))
-    while wanted and len(added) < MAX_ADDED:
+    while wanted and len(added) < MAX_ADDED + (echo is not None):
         best, best_gain = None, 0.0
         for cand in scored:
             if cand.score < floor:

@@ -30,6 +30,7 @@ _YEARED = re.compile(r"^(.*?\(\d{4}\))")
 # a bibliography line or reading-list entry ("Dyer and Singh (1998), The relational view, Academy of Management
 # Review 23(4): …") names a work and its topic but says nothing about it: no sentence to answer with
 _REFERENCE = re.compile(r"\b\d+\(\d+\)|\bdoi:|(^|\n)\s*- |\(\d{4}\)[^()]*\(\d{4}\)|\(\d{4}\),\s")
+_INNER_SAYS = re.compile(r",\s+(he|she|they|it)\s+(says|argues|writes|notes|adds|said|argued|wrote)\s*(?=,)")
 _CLAUSE = re.compile(r"[,;:]\s+|\s+(?:but|however|though|although|whereas|while)\s+")
 
 
@@ -99,6 +100,8 @@ def _voice_label(passage, focus: Focus, lang: str) -> tuple[str, str, tuple[str,
 def attribute(sentence: str, passage, focus: Focus) -> str:
     """The sentence with a short attribution of its voice, unless it already names its speaker."""
     prefix, who, names = _voice_label(passage, focus, "en")
+    if prefix:   # "…, he says, but …" under a prefix that already says who: drop the inner attribution
+        sentence = _INNER_SAYS.sub("", sentence)
     lowered = sentence.lower()
     if not prefix or any(n and re.search(rf"\b{re.escape(n)}\b", lowered) for n in names):
         return sentence

@@ -184,3 +184,16 @@ def test_what_sets_them_apart_is_a_contrast_not_a_question_about_other_types(rul
                         "another?").claim_id != "glick-other-relationship-types"
     assert rules.answer("Does Glick mention relationship types apart from customers, clients and partners?"
                         ).claim_id == "glick-other-relationship-types"
+
+
+def test_a_quoted_source_sentence_comes_with_its_neighbour(rules):
+    """Issue 13, fifth round: a question that quotes a source ("… one customer at a time. How does he …?") gets that
+    sentence and the one next to it (here the one before: the quote closes its passage), each cited."""
+    from partnerbot.complete import echoed
+
+    answer = rules.answer("Glick says good customer service happens one customer at a time. How does he reconcile "
+                          "that with running a viable business?")
+    assert "over and over" in answer.text and "group of people" in answer.text
+    assert ", he says," not in answer.text   # the prefix says who; the inner attribution goes
+    assert echoed("he said one customer at a time, right?", "Service goes to one customer at a time, he says.")
+    assert not echoed("is a customer at a time", "One customer at the time.")
