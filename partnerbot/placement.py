@@ -61,7 +61,8 @@ class PlacementData:
 
 
 def _compile(patterns) -> tuple[re.Pattern, ...]:
-    return tuple(re.compile(rf"(?<![\w-])(?:{p})(?![\w-])", re.I) for p in patterns)
+    # whole words only; a pattern's own edge spaces are dropped (with them it could never match inside a sentence)
+    return tuple(re.compile(rf"(?<![\w-])(?:{p.strip()})(?![\w-])", re.I) for p in patterns)
 
 
 @lru_cache(maxsize=4)
