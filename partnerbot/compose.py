@@ -396,6 +396,9 @@ def glick_lead(question: Question, focus: Focus, lang: str) -> tuple[list[tuple[
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])
     if not ranked or ranked[0][1] < data.get("glick_evidence", 2) or len(ranked) > 1 and ranked[1][1] == ranked[0][1]:
         return None
+    if len(ranked) > 1 and ranked[1][1] >= data.get("glick_mixed", 99) and spec.get("mixed"):
+        items = list(spec["mixed"]) + list(spec.get("range") or ())
+        return [(item.get(lang, item["en"]), item.get("cite") or {}) for item in items], "mixed"
     kind = ranked[0][0]
     ids = {c["id"] for c in question.situation}
     key = f"{kind}_internal" if kind == "client" and "internal_service" in ids and f"{kind}_internal" in spec else kind

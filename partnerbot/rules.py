@@ -283,6 +283,9 @@ class RulesAnswerer(JoinedClaims):
             asked = self._parties_named(last_asked(q.text)) or self._parties_named(q.text)[-1:]
             polar = q.asks_yes_no and not q.asks_choice and not self.focus.asks_type.search(q.text)
             verdict = ("yes" if asked[0] == kind else "no") if polar and len(asked) == 1 else kind
+            if kind == "mixed":   # several types at once: no single type; "should we pick one way?" is no
+                single = self.focus.verdict_cues.get("single")
+                verdict = "no" if q.asks_yes_no and single is not None and single.search(q.text) else None
         else:
             english, _verdict = situation_lead(q, self.focus, "en")
             said, verdict = situation_lead(q, self.focus, q.language)

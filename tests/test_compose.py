@@ -272,3 +272,12 @@ def test_a_which_type_question_may_describe_someone_elses_arrangement(rules):
     # a premise about what a voice said is still no description
     assert not _q("ChatGPT told the Totus consultant that a contractor and a partner can be one party. Which type "
                   "fits best?").situation
+
+
+def test_a_description_mixing_glicks_types_gets_his_all_three(rules):
+    answer = rules.answer("Our IT department runs the service desk the same way for everyone, builds tailor-made apps "
+                          "for finance, and is co-developing a brand-new digital product with sales. A board member says "
+                          "we're being inconsistent and should pick one way of relating to the business. Is he right, "
+                          "according to Glick?")
+    assert answer.verdict == "no" and "all three" in answer.text
+    assert "glick/conclusion" in [c.doc_id for c in answer.citations]
