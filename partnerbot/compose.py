@@ -251,6 +251,15 @@ def read_verdict(question: Question, lead: Scored, focus: Focus) -> str | None:
     return "yes"
 
 
+def not_for_all(asked: str, sentences: list[str], focus: Focus) -> bool:
+    """A question whether something holds for all, always or everyone ("one type for everyone?", "altijd?")
+    answered by sentences that say it varies ("all three, each at different times", "not in every case")."""
+    cues = focus.verdict_cues
+    if not (cues.get("universal") and cues.get("varies")) or NEGATIVE.search(asked):
+        return False
+    return bool(cues["universal"].search(asked)) and any(cues["varies"].search(s) for s in sentences)
+
+
 _VERDICT_EN = {"yes": "Yes", "no": "No", "depends": "It depends"}
 
 
@@ -260,6 +269,8 @@ def compose(question: Question, passages: list, focus: Focus, vocab: Vocab, inje
     if not chosen or chosen[0].overlap == 0:
         return None
     verdict = read_verdict(question, chosen[0], focus)
+    if verdict is not None and not_for_all(last_asked(question.text), [s.sentence for s in chosen], focus):
+        verdict = "no"   # "does Bing say they can always coexist?" answered "… but not in every case"
     citations: dict[str, Citation] = {}
     for s in chosen:
         if s.passage.chunk_id not in citations:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from .claims import NEGATIVE, POLAR_VERDICTS, VERDICT_LEADS, Claim
-from .compose import Scored, read_verdict
+from .compose import Scored, not_for_all, read_verdict
 from .lang import tokens
 from .question import Focus, Question, last_asked
 
@@ -68,15 +68,6 @@ def reported_negative(text: str, focus: Focus) -> bool:
         return False
     views = [s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if reported.search(s) and not s.endswith("?")]
     return bool(views) and bool(focus.negation.search(views[-1][reported.search(views[-1]).end():]))
-
-
-def not_for_all(asked: str, sentences: list[str], focus: Focus) -> bool:
-    """A question whether something holds for all, always or everyone ("one type for everyone?", "altijd?")
-    answered by sentences that say it varies ("all three, each at different times", "not in every case")."""
-    cues = focus.verdict_cues
-    if not (cues.get("universal") and cues.get("varies")) or NEGATIVE.search(asked):
-        return False
-    return bool(cues["universal"].search(asked)) and any(cues["varies"].search(s) for s in sentences)
 
 
 def still_so(asked: str, sentences: list[str], focus: Focus) -> bool:

@@ -281,3 +281,15 @@ def test_a_description_mixing_glicks_types_gets_his_all_three(rules):
                           "according to Glick?")
     assert answer.verdict == "no" and "all three" in answer.text
     assert "glick/conclusion" in [c.doc_id for c in answer.citations]
+
+
+@pytest.mark.parametrize("question", [
+    "Zegt Bing dat een opdrachtgever-opdrachtnemerrelatie en een strategisch partnerschap altijd naast elkaar kunnen "
+    "bestaan?",
+    "Glick zegt toch dat partner de hoogste en dus beste relatievorm is, waar elke IT-afdeling naartoe moet groeien?",
+])
+def test_always_and_tag_questions_in_dutch_get_no(rules, question):
+    """Issue 13, fifth round: "altijd?" answered by "not in every case" is no (composed answers too); a Dutch tag
+    question ("X zegt toch dat …?") is a yes/no question, whatever relative "waar" follows."""
+    answer = rules.answer(question)
+    assert answer.verdict == "no" and answer.language == "nl"
