@@ -178,10 +178,13 @@ def select(scored: list[Scored], question: Question, focus: Focus, vocab: Vocab)
             chosen.append(best)
     # a list or comparison of parties covers each party it names
     if question.answer_type in ("list", "contrast", "definition"):
+        # a sentence naming every party at once ("customer, client or partner?") says what none of them is
+        def about(s: Scored, concept: str) -> bool:
+            named = _facts(s.sentence, vocab)[1]
+            return concept in named and len(named & set(PARTIES)) <= 2
         for concept in [c for c in question.concepts if c in PARTIES][:3]:
-            if not any(concept in _facts(c.sentence, vocab)[1] for c in chosen):
-                best = next((s for s in scored if concept in _facts(s.sentence, vocab)[1]
-                             and s.score >= 0.4 * lead.score), None)
+            if not any(about(c, concept) for c in chosen):
+                best = next((s for s in scored if about(s, concept) and s.score >= 0.4 * lead.score), None)
                 if best is not None and len(chosen) < MAX_SENTENCES + 1:
                     chosen.append(best)
     # an explanation goes on where the leading sentence stops: the next sentence of its passage usually says what
