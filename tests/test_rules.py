@@ -341,3 +341,15 @@ def test_sharing_the_a_is_answered_by_the_claim_that_it_is_not_shared(rules):
                      "naast de opdrachtgever. Past dat bij wat de Totus-auteur adviseert?"):
         answer = rules.answer(question)
         assert answer.claim_id == "accountability-not-shared" and answer.verdict == "no", question
+
+
+@pytest.mark.parametrize("question, language", [
+    ("Can I put what ChatGPT said about coexistence in my thesis as an established fact?", "en"),
+    ("Bing zei dat ze kunnen samengaan als je kennis en risico's deelt. Mag ik dat als vastgesteld feit in mijn "
+     "rapport zetten?", "nl"),
+])
+def test_a_chatbot_answer_is_never_passed_on_as_established_fact(rules, question, language):
+    answer = rules.answer(question)
+    assert answer.verdict == "no" and answer.language == language
+    assert ("not established fact" if language == "en" else "geen vastgesteld feit") in answer.text
+    assert "literature/gulati-1995" in [c.doc_id for c in answer.citations]
