@@ -272,7 +272,8 @@ def compose(question: Question, passages: list, focus: Focus, vocab: Vocab, inje
     if not chosen or chosen[0].overlap == 0:
         return None
     verdict = read_verdict(question, chosen[0], focus)
-    if verdict is not None and not_for_all(last_asked(question.text), [s.sentence for s in chosen], focus):
+    if question.polar and not question.compares and not question.asks_choice \
+            and not_for_all(last_asked(question.text), [s.sentence for s in chosen], focus):
         verdict = "no"   # "does Bing say they can always coexist?" answered "… but not in every case"
     citations: dict[str, Citation] = {}
     for s in chosen:
