@@ -7,7 +7,8 @@ import re
 
 from .claims import POLAR_VERDICTS, Claim, load_claims, support
 from .cover import covering_sentences
-from .compose import PARTIES, cite_pairs, compose, glick_lead, situation_lead
+from .compose import PARTIES, cite_pairs, compose
+from .situation import glick_lead, situation_lead
 from .complete import completion, rendered
 from .verdicts import adjusted, lead, reported_negative, telling_first
 from .joined import JoinedClaims

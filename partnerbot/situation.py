@@ -1,0 +1,81 @@
+"""The sentences that answer a described arrangement ("we have a five-year contract; they set the requirements;
+so are we partners?"): the roles it implies, where it sits on the Totus series and on Glick's range, the signs
+of partnership it names or lacks, each with the note section it cites (data: corpus/focus.yaml situation,
+corpus/placement.yaml)."""
+
+from __future__ import annotations
+
+from .question import Focus, Question
+
+
+def situation_lead(question: Question, focus: Focus, lang: str) -> tuple[list[tuple[str, dict]], str | None]:
+    """The sentences that map a described arrangement onto the roles, each with the note section it cites, and
+    the verdict they imply for 'so are we partners?': yes when the description names signs of partnership
+    (shared risk, joint planning), no when it names none."""
+    data = focus.situation
+    roles_text = data.get("roles") or {}
+    keys = []
+    for cue in question.situation:
+        party = cue.get("party")
+        for concept in cue.get("concepts") or ():
+            key = f"{party}_{concept}"
+            if party and key in roles_text and key not in keys:
+                keys.append(key)
+    roles = [roles_text[k].get(lang, roles_text[k].get("en")) for k in keys] or \
+        [roles_text.get("unclear", {}).get(lang, "")]
+    out = [((data.get("lead") or {}).get(lang, "{roles}.").format(roles="; ".join(r for r in roles if r)),
+            data.get("cite") or {})]
+    out += stage_sentence(question, focus, lang)
+    found = {c["id"] for c in question.situation}
+    named = data.get("signs") or {}
+    signs = [named[k].get(lang) for k in named if k in found]
+    signs += [c["label"].get(lang, c["label"].get("en")) for c in question.situation
+              if c.get("signal") and c["id"] not in named and c["partnership"] >= data.get("sign_weight", 2)]
+    signs = signs[:3]
+    block = data.get("partnership_signs" if signs else "no_signs") or {}
+    joiner = " and " if lang == "en" else " en "
+    out.append((block.get(lang, "").format(signs=joiner.join(signs)), block.get("cite") or {}))
+    if "duration" in found and not signs and data.get("duration"):
+        out.append((data["duration"].get(lang, ""), data["duration"].get("cite") or {}))
+    out += [(item.get(lang, ""), item.get("cite") or {}) for item in data.get("answer") or ()]
+    return [(text, cite) for text, cite in out if text], block.get("verdict")
+
+
+def stage_sentence(question: Question, focus: Focus, lang: str) -> list[tuple[str, dict]]:
+    """Where the placement signals a description names put it on the Totus series (placement.place)."""
+    from .placement import place
+
+    template = (focus.situation.get("stage") or {}).get(lang)
+    signals = [c["id"] for c in question.situation if c.get("signal")]
+    if focus.placement is None or not template or not signals:
+        return []
+    placed = place(focus.placement, signals, language=lang)
+    if placed.stage is None:
+        return []
+    stage = focus.placement.stage(placed.stage)
+    label = stage["label"][lang]
+    cite = focus.placement["sources"].get(stage["source"]) or {}
+    return [(template.format(n=stage["number"], label=label.lower() if lang == "en" else label.lower(),
+                             traits=stage["traits"][lang]), cite)]
+
+
+def glick_lead(question: Question, focus: Focus, lang: str) -> tuple[list[tuple[str, dict]], str] | None:
+    """Where a described arrangement sits on Glick's range: the Glick weights of the placement signals it names
+    decide (a tie or too little evidence places nothing), then that type's sentences and the range's warning."""
+    data = focus.situation
+    spec = data.get("glick") or {}
+    scores: dict[str, float] = {}
+    for cue in question.situation:
+        for kind, weight in (cue.get("glick") or {}).items():
+            scores[kind] = scores.get(kind, 0.0) + weight
+    ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+    if not ranked or ranked[0][1] < data.get("glick_evidence", 2) or len(ranked) > 1 and ranked[1][1] == ranked[0][1]:
+        return None
+    if len(ranked) > 1 and ranked[1][1] >= data.get("glick_mixed", 99) and spec.get("mixed"):
+        items = list(spec["mixed"]) + list(spec.get("range") or ())
+        return [(item.get(lang, item["en"]), item.get("cite") or {}) for item in items], "mixed"
+    kind = ranked[0][0]
+    ids = {c["id"] for c in question.situation}
+    key = f"{kind}_internal" if kind == "client" and "internal_service" in ids and f"{kind}_internal" in spec else kind
+    items = list(spec.get(key) or ()) + list(spec.get("range") or ())
+    return [(item.get(lang, item["en"]), item.get("cite") or {}) for item in items], kind
