@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 
 from .errors import ConfigError
-from .lang import tokens
+from .lang import sentences, tokens
 
 # Questions that ask about the negative ("was it wrong?", "is it fabricated?") flip a claim's yes/no verdict.
 NEGATIVE = re.compile(r"\b(wrong|incorrect|false|fabricated|fake|made up|invented|mistaken|error|fout|onjuist|"
@@ -46,6 +46,8 @@ class Claim:
     voice_verdicts: dict = None        # voice id -> the verdict when the question asks for that voice's view
     concept_verdicts: dict = None      # concept -> the verdict when the question names it (e.g. coexist: "yes")
     check_verdict: str | None = None   # a claim with no verdict of its own: the verdict to a yes/no check of it
+    premise_verdict: str | None = None  # the verdict to a question (not yes/no) that takes for granted what this
+    #                                     claim corrects ("which chapter of the fabricated handbook …?")
     context: frozenset = frozenset()   # concepts that set the scene, not the topic (claims.yaml context_concepts)
 
     @property
@@ -77,6 +79,8 @@ class Claim:
         A claim without a yes/no verdict may still give one to a yes/no question that checks it ("Can I cite these
         as they are?"). A question for one voice's view gets that voice's verdict; one naming a concept the claim
         gives its own verdict for (whether two roles hold at the same time) gets that."""
+        if self.premise_verdict and not {"yesno", "check"} & set(intents):
+            return self.premise_verdict
         if self.verdict not in POLAR_VERDICTS:
             if self.check_verdict and {"yesno", "check"} <= set(intents):
                 return self.negative_verdict if self.negative_verdict and NEGATIVE.search(question) else \
@@ -125,7 +129,8 @@ def _claim(raw: dict, neutral: frozenset, context: frozenset = frozenset()) -> C
         negative_verdict=raw.get("negative_verdict"), neutral=neutral, covers=tuple(raw.get("covers") or ()),
         questions=tuple(raw.get("questions") or ()), leads=leads, voice_verdicts=dict(raw.get("voice_verdicts") or {}),
         concept_verdicts=dict(raw.get("concept_verdicts") or {}),
-        check_verdict=None if raw.get("check_verdict") is None else str(raw["check_verdict"]), context=context)
+        check_verdict=None if raw.get("check_verdict") is None else str(raw["check_verdict"]), context=context,
+        premise_verdict=raw.get("premise_verdict"))
 
 
 @lru_cache(maxsize=4)
@@ -164,5 +169,4 @@ def support(sentence: str, passage_text: str) -> float:
 
 
 def split_sentences(text: str) -> list[str]:
-    parts = re.split(r"(?<=[.!?])\s+(?=[A-Z\"“(])", " ".join(text.split()))
-    return [p.strip() for p in parts if len(p.split()) >= 4]
+    return [p.strip() for p in sentences(text, capital=True) if len(p.split()) >= 4]

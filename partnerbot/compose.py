@@ -22,6 +22,7 @@ from .result import Answer, Citation
 from .vocab import Vocab
 
 MAX_SENTENCES = 4
+STANCE_BONUS = 0.5     # a polar question leads with a sentence that takes a stance on it, among near-equals
 MEANING_WEIGHT = 8.0   # weight of the sentence-question cosine (paraphrases the words miss)
 PARTIES = ("client", "contractor", "customer", "supplier", "partner", "strategic_partner")
 _PRONOUN_LEAD = re.compile(r"^(he|she|it|they)\s+(?=[a-z])")
@@ -153,9 +154,22 @@ def score_sentences(question: Question, passages: list, focus: Focus, vocab: Voc
             score -= 4.0
         if sentence.rstrip().endswith("?"):   # a question the source asks (or reports) is no answer to lead with
             score -= 2.0
+        if question.polar and _takes_stance(question, sentence, focus):
+            score += STANCE_BONUS
         out.append(Scored(score, overlap, sentence, passage, position))
     out.sort(key=lambda s: -s.score)
     return out
+
+
+def _takes_stance(question: Question, sentence: str, focus: Focus) -> bool:
+    """A sentence that states a verdict on what a polar question asks: outright ("… : no."), for or against it
+    ("entirely reasonable", "the wrong choice"), or keeping for some what the question asks about all of."""
+    cues = focus.verdict_cues
+    asked = last_asked(question.text)
+    if any(cues.get(k) is not None and cues[k].search(sentence) for k in ("explicit", "against", "favourable")):
+        return True
+    universal = cues.get("universal") is not None and cues["universal"].search(asked)
+    return bool(universal and any(cues.get(k) is not None and cues[k].search(sentence) for k in ("restrictive", "varies")))
 
 
 def select(scored: list[Scored], question: Question, focus: Focus, vocab: Vocab) -> list[Scored]:

@@ -24,6 +24,23 @@ _NL_MARKS = frozenset("de het een en van dat die niet op te voor zijn met als er
                       "wij zij hun mijn".split())
 
 
+# a full stop after an initial or a short abbreviation ("D. Quinn Mills", "e.g. Kraljic") ends no sentence
+_NO_END = re.compile(r"(?:^|[\s(])(?:[A-Z]|e\.g|i\.e|vs|cf|Dr|Mr|Ms|St|p|pp|ed|eds|vol)\.$")
+_ENDS = re.compile(r"(?<=[.!?])\s+")
+_ENDS_BEFORE_CAPITAL = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“(])")
+
+
+def sentences(text: str, capital: bool = False) -> list[str]:
+    """The sentences of a text (split after . ! ?, and with capital=True only before a capital or a quote)."""
+    merged: list[str] = []
+    for part in (_ENDS_BEFORE_CAPITAL if capital else _ENDS).split(" ".join(text.split())):
+        if merged and _NO_END.search(merged[-1]):
+            merged[-1] = f"{merged[-1]} {part}"
+        else:
+            merged.append(part)
+    return merged
+
+
 def tokens(text: str) -> list[str]:
     """Lower-case word tokens without stop words, with a light plural strip (partners → partner)."""
     out = []

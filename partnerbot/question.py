@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 from .errors import ConfigError
-from .lang import tokens
+from .lang import sentences, tokens
 from .vocab import Vocab
 
 # Answer types that expect a verdict (yes/no), and those that never do.
@@ -117,12 +117,11 @@ _CLAUSE_START = re.compile(r"[.;:!?()]|,\s+(?:but|maar|and|en|while|terwijl)\b|\
 _NEGATED = re.compile(r"\b(no|not|never|nothing|none|without|neither|nor|geen|niet|nooit|niets|zonder)\b", re.I)
 
 
-_SENTENCES = re.compile(r"(?<=[.!?])\s+")
 
 
 def last_asked(text: str) -> str:
     """The last sentence that asks something (what a premise or a described situation is followed by)."""
-    asked = [s for s in _SENTENCES.split(text.strip()) if s.endswith("?")]
+    asked = [s for s in sentences(text) if s.endswith("?")]
     return asked[-1] if asked else text
 
 
@@ -214,7 +213,7 @@ def asks_choice(text: str, focus: Focus, language: str) -> bool:
 
 def answer_type(text: str, focus: Focus, situation: list[dict], choice: bool = False) -> str:
     # a question sentence with no question word is a yes/no question ("Heijmans had a partnership there, right?")
-    asked = [s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if s.endswith("?")]
+    asked = [s for s in sentences(text) if s.endswith("?")]
     if choice and not situation:
         return "choice"
     request = bool(focus.requests.search(asked[-1] if asked else text))
@@ -294,7 +293,7 @@ def situation_cues(text: str, focus: Focus, minimum: int = 2) -> list[dict]:
     # sentence going on with the description ("Next to that there's a joint board …") still describes it
     reported = focus.verdict_cues.get("reported")
     kept, going = [], False
-    for s in _SENTENCES.split(text.strip()):
+    for s in sentences(text):
         if reported and reported.search(s) and not s.endswith("?"):
             going = False
             continue
@@ -328,13 +327,13 @@ def understand(text: str, vocab: Vocab, focus: Focus, intents: list[str]) -> Que
     voices, aside = asked_voices(text, vocab, focus)
     # a premise ("Bing said partnerships rest on trust.") followed by a question naming another voice ("Is there
     # academic work behind that?"): the question asks about the voice it names itself
-    sentences = _SENTENCES.split(text.strip())
-    if len(sentences) > 1 and sentences[-1].endswith("?"):
-        last, _aside = asked_voices(sentences[-1], vocab, focus)
+    said = sentences(text)
+    if len(said) > 1 and said[-1].endswith("?"):
+        last, _aside = asked_voices(said[-1], vocab, focus)
         if last and set(last) != set(voices):
             voices = last
         verify, checked = focus.verdict_cues.get("verify"), focus.verdict_cues.get("verify_aside")
-        if not last and verify and checked and verify.search(sentences[-1]):
+        if not last and verify and checked and verify.search(said[-1]):
             # "ChatGPT said X. Is that true?" asks the other sources whether the chatbot was right
             aside = sorted(set(aside) | {v for v in voices if checked.search(v)})
             voices = [v for v in voices if not checked.search(v)]

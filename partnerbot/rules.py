@@ -249,7 +249,7 @@ class RulesAnswerer(JoinedClaims):
         retrieved_score = {p.chunk_id: p.score for p in retrieved}
         verdict = claim.verdict_for(q.text, intents + (["yesno"] if q.polar else []), q.voices, q.concepts)
         verdict, how = adjusted(q, claim, verdict, self.focus)
-        if verdict in POLAR_VERDICTS and not (q.polar or q.asks_yes_no):
+        if verdict in POLAR_VERDICTS and not (q.polar or q.asks_yes_no) and verdict != claim.premise_verdict:
             verdict = None   # "How can …" / "Why …" asks for an explanation, not a yes or no
         pairs, english_said = [], []
         added = covering_sentences(q, claim, self.claims, self.vocab, self.focus, self.match_claim, use_lang)

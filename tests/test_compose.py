@@ -293,3 +293,13 @@ def test_always_and_tag_questions_in_dutch_get_no(rules, question):
     question ("X zegt toch dat …?") is a yes/no question, whatever relative "waar" follows."""
     answer = rules.answer(question)
     assert answer.verdict == "no" and answer.language == "nl"
+
+
+def test_initials_and_abbreviations_end_no_sentence():
+    from partnerbot.claims import split_sentences
+    from partnerbot.lang import sentences
+
+    text = "ChatGPT credited the book to D. Quinn Mills. It names e.g. Kraljic too. Is that right? Yes."
+    assert sentences(text) == ["ChatGPT credited the book to D. Quinn Mills.", "It names e.g. Kraljic too.",
+                               "Is that right?", "Yes."]
+    assert split_sentences(text)[:2] == sentences(text)[:2]

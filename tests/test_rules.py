@@ -66,7 +66,15 @@ def test_yes_no_verdicts_follow_the_question(rules):
     fabricated = rules.answer("Is the Dyer and Kale CEO's handbook fabricated?")
     about = rules.answer("Tell me about the Dyer and Kale handbook.")
     assert exists.claim_id == fabricated.claim_id == about.claim_id == "fabricated-book-checked"
-    assert (exists.verdict, fabricated.verdict, about.verdict) == ("no", "yes", None)
+    # a question that is not yes/no but takes the fabricated book for granted is told the premise does not hold
+    assert (exists.verdict, fabricated.verdict, about.verdict) == ("no", "yes", "not-established")
+    chapter = rules.answer("Which chapter of the Dyer and Kale handbook covers governance?")
+    assert chapter.claim_id == "fabricated-book-checked" and chapter.verdict == "not-established"
+    assert "fabricated" in chapter.text
+    # a wrongly credited author ("D. Quinn Mills") is one sentence, and asking for his argument gets the correction
+    mills = rules.answer("What's D. Quinn Mills' main argument in Partnering: The New Face of Leadership?")
+    assert mills.claim_id == "chatgpt-wrong-authors" and mills.verdict == "not-established"
+    assert "Segil" in mills.text
     assert rules.answer("Was Bing wrong about the A12?").verdict == "yes"
     assert rules.answer("Was Bing's A12 example correct?").verdict == "no"
 
