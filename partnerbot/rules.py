@@ -278,12 +278,15 @@ class RulesAnswerer(JoinedClaims):
         if glick is not None:
             english, kind = glick
             said, _kind = glick_lead(q, self.focus, q.language)
-            # "are they our clients?" is answered yes or no; a question weighing several types ("partners rather
-            # than customers?", "customers, clients or partners?") or asking what they are gets the type itself;
-            # "… they call us their partner. Is that right?" asks about the type the description named last
+            # the verdict is the type the description places ("are they our clients?" -> customer), and the
+            # answer says yes or no to a type the question names: "… they call us their partner. Is that right?"
+            # asks about the type the description named last
             asked = self._parties_named(last_asked(q.text)) or self._parties_named(q.text)[-1:]
             polar = q.asks_yes_no and not q.asks_choice and not self.focus.asks_type.search(q.text)
-            verdict = ("yes" if asked[0] == kind else "no") if polar and len(asked) == 1 else kind
+            verdict = kind
+            if polar and len(asked) == 1 and kind != "mixed":
+                lead = ("Yes", "No") if q.language == "en" else ("Ja", "Nee")
+                said = [(f"{lead[asked[0] != kind]}: {said[0][0]}", said[0][1])] + said[1:]
             if kind == "mixed":   # several types at once: no single type; "should we pick one way?" is no
                 single = self.focus.verdict_cues.get("single")
                 verdict = "no" if q.asks_yes_no and single is not None and single.search(q.text) else None

@@ -87,18 +87,20 @@ def test_a_described_arrangement_asked_in_glicks_terms_gets_the_type_as_verdict(
                                          "partner": ("partner",)}[kind])
 
 
-@pytest.mark.parametrize("asked, verdict", [
-    ("In Glick's terms, are those firms our clients?", "no"),
-    ("In Glick's terms, are those firms our partners rather than just customers?", "customer"),
-    ("In Glick's terms, are those firms customers to us?", "yes"),
-    ("Our sales team calls those firms our partners. In Glick's terms, is that right?", "no"),
+@pytest.mark.parametrize("asked, lead", [
+    ("In Glick's terms, are those firms our clients?", "No: "),
+    ("In Glick's terms, are those firms our partners rather than just customers?", ""),
+    ("In Glick's terms, are those firms customers to us?", "Yes: "),
+    ("Our sales team calls those firms our partners. In Glick's terms, is that right?", "No: "),
 ])
-def test_a_yes_no_question_about_one_glick_type_is_answered_yes_or_no(rules, asked, verdict):
-    """Yes or no about the one type a question names; the type itself when it weighs several. The answer still
-    places the arrangement (customer) in its lead."""
+def test_a_yes_no_question_about_one_glick_type_is_answered_yes_or_no(rules, asked, lead):
+    """Yes or no about the one type a question names, none when it weighs several; the verdict is always the type
+    the arrangement is placed in (customer), named in the lead."""
     answer = rules.answer("We sell one standard HR app to hundreds of firms and we alone decide the roadmap and the "
                           f"price. {asked}")
-    assert answer.verdict == verdict and "customer" in _sentences(answer.text)[0]
+    first = _sentences(answer.text)[0]
+    assert answer.verdict == "customer" and "customer" in first
+    assert first.startswith(lead) and (lead or not first.startswith(("Yes", "No")))
 
 
 @pytest.mark.parametrize("question, verdict", [

@@ -167,8 +167,9 @@ def test_a_situation_asked_in_glicks_terms_is_placed_on_his_range(rules, questio
 
 def test_a_situation_polar_in_glicks_terms_gets_yes_or_no_from_the_placement(rules):
     text = "Our IT department sells standard packages to every department at list prices. Is that a {} relationship in Glick's terms?"
-    assert rules.answer(text.format("customer")).verdict == "yes"
-    assert rules.answer(text.format("partner")).verdict == "no"
+    customer, partner = rules.answer(text.format("customer")), rules.answer(text.format("partner"))
+    assert customer.verdict == partner.verdict == "customer"
+    assert customer.text.startswith("Yes: ") and partner.text.startswith("No: ")
 
 
 def test_a_situation_is_placed_on_the_totus_series(rules):
