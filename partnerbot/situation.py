@@ -37,8 +37,18 @@ def situation_lead(question: Question, focus: Focus, lang: str) -> tuple[list[tu
     out.append((block.get(lang, "").format(signs=joiner.join(signs)), block.get("cite") or {}))
     if "duration" in found and not signs and data.get("duration"):
         out.append((data["duration"].get(lang, ""), data["duration"].get("cite") or {}))
-    out += [(item.get(lang, ""), item.get("cite") or {}) for item in data.get("answer") or ()]
-    return [(text, cite) for text, cite in out if text], block.get("verdict")
+    verdict = block.get("verdict")
+    general = list(data.get("answer") or ())
+    # a sentence about a concept the question asks of ("can we be both at once?") comes straight after the roles,
+    # and its verdict answers the question instead of whether this arrangement is a partnership
+    asked = [item for item in general if item.get("concept") in question.concepts]
+    if asked:
+        general = asked + [item for item in general if item not in asked]
+        out.insert(1, (asked[0].get(lang, ""), asked[0].get("cite") or {}))
+        general = general[1:]
+        verdict = asked[0].get("verdict", verdict)
+    out += [(item.get(lang, ""), item.get("cite") or {}) for item in general]
+    return [(text, cite) for text, cite in out if text], verdict
 
 
 def stage_sentence(question: Question, focus: Focus, lang: str) -> list[tuple[str, dict]]:

@@ -304,3 +304,18 @@ def test_initials_and_abbreviations_end_no_sentence():
     assert sentences(text) == ["ChatGPT credited the book to D. Quinn Mills.", "It names e.g. Kraljic too.",
                                "Is that right?", "Yes."]
     assert split_sentences(text)[:2] == sentences(text)[:2]
+
+
+def test_a_situation_asking_whether_both_can_hold_at_once_is_answered_on_coexistence(rules):
+    """The question is whether the roles and a partnership can hold at once, not whether this is a partnership:
+    the coexistence sentence follows the roles, and a reported "we can't" is answered no."""
+    setup = ("Our software vendor works for us under statements of work that we approve, and we co-own a five-year "
+             "roadmap with them and co-fund the research. ")
+    reported = rules.answer(setup + "My boss says we can't be client and contractor and strategic partners at once. "
+                                    "Is he right?")
+    direct = rules.answer(setup + "Can we be client and contractor and strategic partners at once?")
+    assert (reported.verdict, direct.verdict) == ("no", "yes")
+    second = re.split(r"(?<=\]) ", reported.text)[1]
+    assert second.startswith("The two can coexist")
+    assert "the other party carries out the work and is the contractor" in reported.text
+    assert "joint planning" in reported.text and "investment by both sides" in reported.text
