@@ -22,16 +22,17 @@ from .result import Answer, Citation
 from .vocab import Vocab
 
 MAX_SENTENCES = 4
-STANCE_BONUS = 0.5     # a polar question leads with a sentence that takes a stance on it, among near-equals
+STANCE_BONUS = 1.0     # a polar question leads with a sentence that takes a stance on it, among near-equals
 MEANING_WEIGHT = 8.0   # weight of the sentence-question cosine (paraphrases the words miss)
 PARTIES = ("client", "contractor", "customer", "supplier", "partner", "strategic_partner")
-_PRONOUN_LEAD = re.compile(r"^(he|she|it|they)\s+(?=[a-z])")
+_PRONOUN_LEAD = re.compile(r"^(?:(but|and|yet|so|still)\s+)?(he|she|it|they)\s+(?=[a-z])")
 _POSSESSIVE_LEAD = re.compile(r"^(in|on) (his|her|its|their) ")
 _YEARED = re.compile(r"^(.*?\(\d{4}\))")
 # a bibliography line or reading-list entry ("Dyer and Singh (1998), The relational view, Academy of Management
 # Review 23(4): …") names a work and its topic but says nothing about it: no sentence to answer with
 _REFERENCE = re.compile(r"\b\d+\(\d+\)|\bdoi:|(^|\n)\s*- |\(\d{4}\)[^()]*\(\d{4}\)|\(\d{4}\),\s")
 _INNER_SAYS = re.compile(r",\s+(he|she|they|it)\s+(says|argues|writes|notes|adds|said|argued|wrote)\s*(?=,)")
+_TURN = re.compile(r"\b(but|however|yet|although|though|maar|echter)\b", re.I)
 _CLAUSE = re.compile(r"[,;:]\s+|\s+(?:but|however|though|although|whereas|while)\s+")
 
 
@@ -76,6 +77,22 @@ def dutch_words(corpus_dir: str) -> tuple[tuple[re.Pattern, str, str], ...]:
     return tuple(out.values())
 
 
+_SURNAME = re.compile(r"^[A-Z][a-z]{3,}$")
+
+
+@lru_cache(maxsize=256)
+def _surnames(author: str) -> tuple[str, ...]:
+    """The surnames in a note's author field ("Jeffrey H. Dyer, Harbir Singh" -> Dyer, Singh)."""
+    names = re.split(r"[,;&]|\band\b", re.sub(r"\b(et al\.?|Jr\.?)", "", author or ""))
+    last = [name.split()[-1] for name in names if name.split()]
+    return tuple(n for n in last if _SURNAME.match(n))
+
+
+def names_author(text: str, passage) -> bool:
+    """The text names one of the passage's authors (literature notes carry their authors)."""
+    return any(re.search(rf"\b{n}\b", text) for n in _surnames(getattr(passage, "author", "") or ""))
+
+
 def _jaccard(a: set, b: set) -> float:
     return len(a & b) / max(1, len(a | b))
 
@@ -87,7 +104,8 @@ def _voice_label(passage, focus: Focus, lang: str) -> tuple[str, str, tuple[str,
         match = _YEARED.match(passage.title or "")
         who = match.group(1) if match else voice.who.get(lang, "the literature")
         surname = (passage.author or "").split(",")[0].split()[-1:] or []
-        prefix = f"{who} argue{'s' if ' and ' not in who and '&' not in who else ''} that" if lang == "en" else \
+        several = any(mark in who for mark in (" and ", "&", "et al"))
+        prefix = f"{who} argue{'' if several else 's'} that" if lang == "en" else \
             f"Volgens {who}"
         return prefix, who, tuple(n.lower() for n in surname) + ("literature",)
     if voice is not None:
@@ -107,8 +125,9 @@ def attribute(sentence: str, passage, focus: Focus) -> str:
     if not prefix or any(n and re.search(rf"\b{re.escape(n)}\b", lowered) for n in names):
         return sentence
     pronoun = _PRONOUN_LEAD.match(lowered)
-    if pronoun:
-        return f"{who[0].upper()}{who[1:]} {sentence[pronoun.end():]}"
+    if pronoun:   # "But he warns …" -> "But Glick warns …"
+        subject = f"{pronoun.group(1).capitalize()} {who}" if pronoun.group(1) else f"{who[0].upper()}{who[1:]}"
+        return f"{subject} {sentence[pronoun.end():]}"
     possessive = _POSSESSIVE_LEAD.match(lowered)
     if possessive:
         return f"{possessive.group(1).capitalize()} {who}'s " + sentence[possessive.end():]
@@ -126,7 +145,9 @@ def score_sentences(question: Question, passages: list, focus: Focus, vocab: Voc
     topic = {c for c in question.concepts
              if not any(c in v.concepts for v in focus.voices)}
     voiced = [focus.voice(v) for v in question.voices if focus.voice(v)]
-    any_voiced = voiced and any(v.speaks(p) for v in voiced for p in passages)
+    # a question naming an author of the literature ("according to Gulati") hears that author's notes first
+    authored = {p.chunk_id for p in passages if names_author(question.text, p)}
+    any_voiced = authored or voiced and any(v.speaks(p) for v in voiced for p in passages)
     aside = [focus.voice(v) for v in question.not_voices if focus.voice(v)]
     cue = focus.type_cues.get(question.answer_type)
     candidates = [(rank, passage, position, sentence) for rank, passage in enumerate(passages, 1)
@@ -136,7 +157,7 @@ def score_sentences(question: Question, passages: list, focus: Focus, vocab: Voc
     cosine = meaning([c[3] for c in candidates]) if meaning and candidates else {}
     out = []
     for rank, passage, position, sentence in candidates:
-        speaks = any(v.speaks(passage) for v in voiced)
+        speaks = passage.chunk_id in authored or not authored and any(v.speaks(passage) for v in voiced)
         toks, concepts = _facts(sentence, vocab)
         overlap = len(words & toks) / max(1, len(words))
         concept_share = len(topic & concepts) / max(1, len(topic))
@@ -168,6 +189,9 @@ def _takes_stance(question: Question, sentence: str, focus: Focus) -> bool:
     asked = last_asked(question.text)
     if any(cues.get(k) is not None and cues[k].search(sentence) for k in ("explicit", "against", "favourable")):
         return True
+    words = set(question.words)
+    if focus.negation.search(sentence) and len(words & set(tokens(sentence))) >= 2:
+        return True   # "… but the contract does not disappear": a negation in a sentence about what the question asks
     universal = cues.get("universal") is not None and cues["universal"].search(asked)
     return bool(universal and any(cues.get(k) is not None and cues[k].search(sentence) for k in ("restrictive", "varies")))
 
@@ -243,10 +267,16 @@ def read_verdict(question: Question, lead: Scored, focus: Focus) -> str | None:
         said = (explicit.group("verdict") or explicit.group("lead")).lower()
         flip = bool(NEGATIVE.search(question.text))
         return ("no" if said in ("no", "nee") else "yes") if not flip else ("yes" if said in ("no", "nee") else "no")
-    if overlap < 0.25:
+    if overlap < (0.15 if _takes_stance(question, lead.sentence, focus) else 0.25):
         return None
-    clauses = _CLAUSE.split(lead.sentence)
-    clause = max(clauses, key=lambda c: len(words & set(tokens(c))))
+    # after "but" comes the point ("… can rely more on trust, but the contract does not disappear"): a clause that
+    # follows a contrast and names what the question asks counts for one word more, and wins a tie
+    turn = _TURN.search(lead.sentence)
+
+    def weight(c: str) -> tuple[int, bool]:
+        shared, after = len(words & set(tokens(c))), turn is not None and lead.sentence.find(c) >= turn.start()
+        return shared + (after and shared > 0), after
+    clause = max(_CLAUSE.split(lead.sentence), key=weight)
     negated = bool(focus.negation.search(clause))
     if cues.get("beyond") and cues.get("still") and cues["beyond"].search(question.text) and cues["still"].search(clause):
         negated = True

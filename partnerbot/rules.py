@@ -7,7 +7,7 @@ import re
 
 from .claims import POLAR_VERDICTS, Claim, load_claims, support
 from .cover import covering_sentences
-from .compose import PARTIES, cite_pairs, compose
+from .compose import PARTIES, cite_pairs, compose, names_author
 from .situation import glick_lead, situation_lead
 from .complete import completion, rendered
 from .verdicts import adjusted, lead, reported_negative, telling_first
@@ -57,6 +57,7 @@ _SENTENCE_VECTORS: dict = {}   # sentence -> unit vector, filled as composed ans
 TOPIC_PENALTY = 6   # on top of claims.py's 2 for any concept a claim leaves out: a left-out topic weighs more
 ADVICE_QUERY = "proposes recommends remedy advice solution"   # added to a what-to-do question's second search
 COMPOSE_K = 8   # passages a composed answer may draw its sentences from
+_NAME = re.compile(r"(?<=\S )[A-Z][a-z]{3,}\b")
 VOICE_K = 40    # how far a search reaches for passages in the voice a question names
 VOICE_LABEL = {"author": "the article's author", "chatgpt": "a quoted ChatGPT answer", "bing": "a quoted Bing answer",
                "reader": "a reader's comment", "literature": "a literature note", "document": "your document"}
@@ -178,11 +179,14 @@ class RulesAnswerer(JoinedClaims):
         two voices hears both)."""
         voices = [v for v in (self.focus.voice(vid) for vid in q.voices) if v is not None]
         missing = [v for v in voices if not any(v.speaks(p) for p in strong)]
-        if not missing:
+        # a name after the first word may be an author of the literature ("what does Koppenjan say …?")
+        named = _NAME.search(q.text) is not None and not any(names_author(q.text, p) for p in strong)
+        if not missing and not named:
             return []
         wider = self.retriever.search(q.text, k=VOICE_K).passages
-        return [p for p in wider if any(v.speaks(p) for v in missing)
-                and p.similarity >= self.settings.min_similarity][:4]
+        # (a named author's passage needs no similarity: BM25 alone may have found it by the name)
+        return [p for p in wider if any(v.speaks(p) for v in missing) and p.similarity >= self.settings.min_similarity
+                or named and names_author(q.text, p)][:4]
 
     def _meaning(self, question: str, sentences: list[str]) -> dict[str, float]:
         """Cosine of each sentence with the question; sentence vectors are cached per process (the notes do not

@@ -43,7 +43,7 @@ def adjusted(q: Question, claim: Claim, verdict: str | None, focus: Focus) -> tu
         if verdict in _TURNED and reported_negative(q.text, focus):
             return _TURNED[verdict], "contrary"
         # "can they always coexist?" answered "yes, but not in every case": not always, so no
-        if verdict in ("yes-with-nuance", "depends") and not_for_all(asked, [i["say"] for i in claim.sentences["en"]], focus):
+        if verdict in ("yes", "yes-with-nuance", "depends") and not_for_all(asked, [i["say"] for i in claim.sentences["en"]], focus):
             return "no", "not_for_all"
         return verdict, "claim"
     compares = q.compares or "contrast" in q.intents   # "do they mean the same? how do they differ?": not one claim's

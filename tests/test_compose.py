@@ -127,6 +127,18 @@ def test_attribution_is_short_and_natural():
     assert attribute("The range is not a maturity model.", glick, FOCUS) == \
         "Glick argues that the range is not a maturity model."
     assert attribute("Glick says so.", glick, FOCUS) == "Glick says so."
+    assert attribute("But he warns that it is the wrong choice.", glick, FOCUS) == \
+        "But Glick warns that it is the wrong choice."
+
+
+def test_a_question_naming_an_author_hears_that_authors_notes_first(rules):
+    """An author of the literature is a voice too: "according to Gulati" leads with Gulati's note, and a note
+    the search ranks low by meaning is still heard when the question names its author."""
+    answer = rules.answer("According to Gulati, do partners who keep working together drop the contract?")
+    assert answer.claim_id is None and answer.citations[0].doc_id == "literature/gulati-1995"
+    named = rules.answer("What does Koppenjan say about the roles of client and contractor?")
+    assert "literature/koppenjan-2020" in [c.doc_id for c in named.citations]
+    assert "Koppenjan et al. (2020) argue that" in named.text
 
 
 @pytest.mark.parametrize("question", [
