@@ -109,6 +109,10 @@ def _claim(raw: dict, neutral: frozenset, context: frozenset = frozenset()) -> C
                               f"{len(english)} English ones; keep them parallel.")
         for item in items:
             item.setdefault("cite", None)
+    opens = _LEAD.match(english[0]["say"]) if english else None
+    if opens and raw.get("verdict") not in POLAR_VERDICTS:
+        raise ConfigError(f"claims.yaml: claim {raw['id']} opens with '{opens.group(1)}:' but has no yes/no verdict; "
+                          "add verdict: (yes, no, yes-with-nuance, …) so the lead is only said to yes/no questions.")
     leads = {}
     for lang, items in sentences.items():   # "Yes: the author …" -> lead "Yes" + "The author …"
         match = _LEAD.match(items[0]["say"]) if items else None

@@ -253,7 +253,7 @@ def select(scored: list[Scored], question: Question, focus: Focus, vocab: Vocab)
     return chosen
 
 
-def read_verdict(question: Question, lead: Scored, focus: Focus) -> str | None:
+def read_verdict(question: Question, lead: Scored, focus: Focus, vocab: Vocab | None = None) -> str | None:
     """yes / no / depends read from the clause of the leading sentence that answers the polar question: a verdict
     it states outright, a restriction ("only for the few") of what the question asks about all of, a negation."""
     if not question.polar or question.compares or len(question.voices) > 1 and question.answer_type == "contrast":
@@ -261,6 +261,9 @@ def read_verdict(question: Question, lead: Scored, focus: Focus) -> str | None:
     words = set(question.words)
     asked = set(tokens(last_asked(question.text)))   # after a premise, the question sentence itself
     overlap = max(lead.overlap, len(asked & set(tokens(lead.sentence))) / max(1, len(asked)))
+    if vocab is not None and question.language != "en" and getattr(lead.passage, "language", "en") == "en":   # Dutch words seldom meet an English note's:
+        concepts = set(question.concepts) - {c for v in focus.voices for c in v.concepts}   # its concepts do
+        overlap = max(overlap, len(concepts & set(vocab.concepts(lead.sentence))) / max(1, len(concepts)))
     cues = focus.verdict_cues
     explicit = cues.get("explicit") and cues["explicit"].search(lead.sentence)
     if explicit and overlap >= 0.1:
@@ -315,7 +318,7 @@ def compose(question: Question, passages: list, focus: Focus, vocab: Vocab, inje
     chosen = select(score_sentences(question, passages, focus, vocab, injection, meaning), question, focus, vocab)
     if not chosen or chosen[0].overlap == 0:
         return None
-    verdict = read_verdict(question, chosen[0], focus)
+    verdict = read_verdict(question, chosen[0], focus, vocab)
     if question.polar and not question.compares and not question.asks_choice \
             and not_for_all(last_asked(question.text), [s.sentence for s in chosen], focus):
         verdict = "no"   # "does Bing say they can always coexist?" answered "… but not in every case"

@@ -123,6 +123,11 @@ def test_loader_rejects_unparallel_sentences_and_conceptless_claims(corpus_copy)
     with pytest.raises(ConfigError, match="used twice"):
         load_claims(_write_claims(corpus_copy, [twice, dict(twice)]))
     load_claims.cache_clear()
+    # a "Yes:" lead without a verdict would be said to every question, "which phases …?" included
+    opens = {"id": "w", "requires": ["client"], "answer": {"en": [{"say": "Yes: a sentence.", "cite": "totus/context"}]}}
+    with pytest.raises(ConfigError, match="no yes/no verdict"):
+        load_claims(_write_claims(corpus_copy, [opens]))
+    load_claims.cache_clear()
 
 
 def test_broken_claims_file_is_a_one_line_config_error(corpus_copy):
