@@ -26,6 +26,7 @@ STANCE_BONUS = 1.0     # a polar question leads with a sentence that takes a sta
 MEANING_WEIGHT = 8.0   # weight of the sentence-question cosine (paraphrases the words miss)
 PARTIES = ("client", "contractor", "customer", "supplier", "partner", "strategic_partner")
 _PRONOUN_LEAD = re.compile(r"^(?:(but|and|yet|so|still)\s+)?(he|she|it|they)\s+(?=[a-z])")
+_FUNCTION_WORDS = frozenset("The A An This That These Those It Its There Here In On For With When While".split())
 _POSSESSIVE_LEAD = re.compile(r"^(in|on) (his|her|its|their) ")
 _YEARED = re.compile(r"^(.*?\(\d{4}\))")
 # a bibliography line or reading-list entry ("Dyer and Singh (1998), The relational view, Academy of Management
@@ -132,8 +133,8 @@ def attribute(sentence: str, passage, focus: Focus) -> str:
     if possessive:
         return f"{possessive.group(1).capitalize()} {who}'s " + sentence[possessive.end():]
     first = sentence.split(" ", 1)[0]
-    proper = re.search(rf"[a-z,] {re.escape(first)}\b", passage.text or "") or len(first) > 1 and first.isupper() \
-        or first == "I"
+    proper = first not in _FUNCTION_WORDS and (re.search(rf"[a-z,] {re.escape(first)}\b", passage.text or "")
+                                               or len(first) > 1 and first.isupper() or first == "I")
     body = sentence if proper else sentence[0].lower() + sentence[1:]
     return f"{prefix[0].upper()}{prefix[1:]} {body}"
 

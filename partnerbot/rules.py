@@ -269,7 +269,7 @@ class RulesAnswerer(JoinedClaims):
             say = item["say"].strip()
             # "How can …" / "Why …" get no "Yes."; a changed verdict replaces the claim's own lead ("Largely yes")
             if n == 0 and verdict in POLAR_VERDICTS and (claim.leads.get(use_lang) or claim.check_verdict or
-                                                         how != "claim"):
+                                                         how != "claim" or verdict != claim.verdict):
                 say = lead(say, verdict, how, use_lang, last_asked(q.text), self.focus)
             pairs.append((say, passage))
             english_said.append(english["say"])

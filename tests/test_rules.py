@@ -361,3 +361,19 @@ def test_a_chatbot_answer_is_never_passed_on_as_established_fact(rules, question
     assert answer.verdict == "no" and answer.language == language
     assert ("not established fact" if language == "en" else "geen vastgesteld feit") in answer.text
     assert "literature/gulati-1995" in [c.doc_id for c in answer.citations]
+
+
+@pytest.mark.parametrize("question, lead", [
+    ("Do we become strategic partners by signing a partnership agreement?", "No. "),
+    ("Worden wij strategische partners door een intentieverklaring te ondertekenen?", "Nee. "),
+])
+def test_a_partnership_made_by_declaration_is_answered_no_from_the_literature(rules, question, lead):
+    """A verdict that comes from the concept the question names (not the claim's own) still opens the answer."""
+    answer = rules.answer(question)
+    assert answer.verdict == "no" and answer.text.startswith(lead)
+    assert {"literature/dwyer-schurr-oh-1987", "literature/gulati-1995"} <= {c.doc_id for c in answer.citations}
+
+
+def test_a_question_about_where_the_debate_began_gets_the_occasion(rules):
+    answer = rules.answer("Where was the author when the question about contractors and partners first came up?")
+    assert "Nyenrode" in answer.text and "totus/context" in {c.doc_id for c in answer.citations}
