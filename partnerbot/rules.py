@@ -299,6 +299,9 @@ class RulesAnswerer(JoinedClaims):
             said, verdict = situation_lead(q, self.focus, q.language)
             if verdict in ("yes", "no") and reported_negative(q.text, self.focus):   # "… we can't. Is he right?"
                 verdict = "no" if verdict == "yes" else "yes"
+            elif verdict in ("yes", "no") and q.asks_choice:   # "their strategic partner, or still the contractor?"
+                roles = [p for p in self._parties_named(last_asked(q.text)) if p != "partner"]
+                verdict = "partner" if verdict == "yes" else roles[0] if len(roles) == 1 else verdict
         pairs = []
         for (en_text, cite), (text, _cite) in zip(english, said):
             passage = self._best_passage(cite.get("note"), en_text, cite.get("section"))

@@ -71,7 +71,9 @@ def test_situation_sentences_are_supported_by_the_sections_they_cite(rules):
 
 @pytest.mark.parametrize("question, verdict", [
     ("We have a three-year contract with a vendor; we set the specifications and they build it. So are we partners "
-     "or just the client?", "no"),
+     "or just the client?", "client"),   # a choice between partner and a role is answered with the role
+    ("We are the contractor on a 20-year maintenance deal and we also run joint workshops with the client. Can we "
+     "call ourselves their strategic partner, or are we still simply the contractor?", "contractor"),
     ("Met onze leverancier maken we samen de roadmap en we delen de risico's. Zijn we dan partners?", "yes"),
 ])
 def test_situation_answers(rules, question, verdict):
