@@ -297,8 +297,10 @@ class RulesAnswerer(JoinedClaims):
         else:
             english, _verdict = situation_lead(q, self.focus, "en")
             said, verdict = situation_lead(q, self.focus, q.language)
-            if verdict in ("yes", "no") and reported_negative(q.text, self.focus):   # "… we can't. Is he right?"
-                verdict = "no" if verdict == "yes" else "yes"
+            contrary = self.focus.verdict_cues.get("contrary")
+            if verdict in ("yes", "no") and (reported_negative(q.text, self.focus)   # "… we can't. Is he right?"
+                                             or contrary is not None and contrary.search(last_asked(q.text))):
+                verdict = "no" if verdict == "yes" else "yes"   # "does the contract rule a partnership out?"
             elif verdict in ("yes", "no") and q.asks_choice:   # "their strategic partner, or still the contractor?"
                 roles = [p for p in self._parties_named(last_asked(q.text)) if p != "partner"]
                 verdict = "partner" if verdict == "yes" else roles[0] if len(roles) == 1 else verdict

@@ -333,3 +333,13 @@ def test_a_situation_asking_whether_both_can_hold_at_once_is_answered_on_coexist
     assert second.startswith("The two can coexist")
     assert "the other party carries out the work and is the contractor" in reported.text
     assert "joint planning" in reported.text and "investment by both sides" in reported.text
+
+
+def test_a_situation_naming_its_roles_and_asking_whether_the_contract_rules_partnership_out(rules):
+    """Roles said outright are read ("they are formally our contractor"); a question whether the contract rules a
+    partnership out is answered with the description's verdict turned round."""
+    setup = "They are formally our contractor under a signed agreement, but we plan capacity together and share risks. "
+    ruled_out = rules.answer(setup + "Does that contract mean this can't be called a partnership?")
+    plain = rules.answer(setup + "Is this a partnership?")
+    assert (ruled_out.verdict, plain.verdict) == ("no", "yes")
+    assert "the other party carries out the work and is the contractor" in ruled_out.text
