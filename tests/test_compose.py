@@ -343,3 +343,11 @@ def test_a_situation_naming_its_roles_and_asking_whether_the_contract_rules_part
     plain = rules.answer(setup + "Is this a partnership?")
     assert (ruled_out.verdict, plain.verdict) == ("no", "yes")
     assert "the other party carries out the work and is the contractor" in ruled_out.text
+
+
+def test_a_choice_between_quoted_types_is_a_choice(rules):
+    """"… 'customers' of 'clients'?" offers a choice even with quotes round the types; Glick's English type name
+    stays next to the Dutch one."""
+    answer = rules.answer("Ik heb een klein adviesbureau en stem elk traject af op de specifieke situatie van de "
+                          "opdrachtgever. Heb ik in Glicks termen 'customers' of 'clients'?")
+    assert answer.verdict == "client" and "cliëntrelatie (client)" in answer.text
