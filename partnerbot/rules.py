@@ -258,7 +258,7 @@ class RulesAnswerer(JoinedClaims):
         pairs, english_said = [], []
         added = covering_sentences(q, claim, self.claims, self.vocab, self.focus, self.match_claim, use_lang)
         items = list(zip(claim.sentences["en"], claim.sentences[use_lang]))
-        if how in ("not_for_all", "still"):   # "No." leads with the sentence that says it varies, or is still so
+        if how in ("not_for_all", "still", "not_a_goal"):   # "No." leads with the sentence that tells why
             items = telling_first(items, how, self.focus)
         for n, (english, item) in enumerate(items + added):
             passage = self._best_passage(item.get("cite") or english.get("cite"), english["say"],

@@ -42,6 +42,11 @@ def adjusted(q: Question, claim: Claim, verdict: str | None, focus: Focus) -> tu
             return _TURNED[verdict], "contrary"
         if verdict in _TURNED and reported_negative(q.text, focus):
             return _TURNED[verdict], "contrary"
+        # "shouldn't it grow into a strategic partnership, isn't that the goal?" answered "it is not a target for
+        # every supplier": possible, but not what should be, so no
+        if verdict in ("yes", "yes-with-nuance", "depends") and cues.get("normative") and cues.get("not_a_goal") \
+                and cues["normative"].search(q.text) and cues["not_a_goal"].search(said):
+            return "no", "not_a_goal"
         # "can they always coexist?" answered "yes, but not in every case": not always, so no
         if verdict in ("yes", "yes-with-nuance", "depends") and not_for_all(asked, [i["say"] for i in claim.sentences["en"]], focus):
             return "no", "not_for_all"
@@ -87,7 +92,7 @@ def still_so(asked: str, sentences: list[str], focus: Focus) -> bool:
 def telling_first(pairs: list, how: str, focus: Focus) -> list:
     """(English item, item) pairs with the first whose English sentence carries the verdict moved to the front: the
     one saying it varies (how "not_for_all") or that it is still so (how "still")."""
-    cue = focus.verdict_cues.get({"not_for_all": "varies", "still": "still"}.get(how, ""))
+    cue = focus.verdict_cues.get({"not_for_all": "varies", "still": "still", "not_a_goal": "not_a_goal"}.get(how, ""))
     if cue is None:
         return pairs
     at = next((n for n, (english, _i) in enumerate(pairs) if cue.search(english["say"])), 0)

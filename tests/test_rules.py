@@ -377,3 +377,16 @@ def test_a_partnership_made_by_declaration_is_answered_no_from_the_literature(ru
 def test_a_question_about_where_the_debate_began_gets_the_occasion(rules):
     answer = rules.answer("Where was the author when the question about contractors and partners first came up?")
     assert "Nyenrode" in answer.text and "totus/context" in {c.doc_id for c in answer.citations}
+
+
+@pytest.mark.parametrize("question", [
+    "Shouldn't every good supplier relationship grow into a strategic partnership in the end?",
+    "Moet een goede leveranciersrelatie uiteindelijk een strategisch partnerschap worden?",
+])
+def test_whether_a_partnership_should_be_the_goal_is_answered_no(rules, question):
+    """Possible is not the same as what should be: the claim's 'yes, with nuance' to 'can a supplier become a
+    strategic partner?' turns into no, led by the sentence that says it is no target for every supplier."""
+    answer = rules.answer(question)
+    assert answer.verdict == "no"
+    first = re.split(r"(?<=\]) ", answer.text)[0]
+    assert "Kraljic" in first
