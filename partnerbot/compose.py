@@ -274,12 +274,12 @@ def read_verdict(question: Question, lead: Scored, focus: Focus, vocab: Vocab | 
     if overlap < (0.15 if _takes_stance(question, lead.sentence, focus) else 0.25):
         return None
     # after "but" comes the point ("… can rely more on trust, but the contract does not disappear"): a clause that
-    # follows a contrast and names what the question asks counts for one word more, and wins a tie
+    # follows a contrast and names something the question sentence asks about is the one that answers it
     turn = _TURN.search(lead.sentence)
 
-    def weight(c: str) -> tuple[int, bool]:
+    def weight(c: str) -> tuple[bool, int]:
         shared, after = len(words & set(tokens(c))), turn is not None and lead.sentence.find(c) >= turn.start()
-        return shared + (after and shared > 0), after
+        return after and bool(asked & set(tokens(c))), shared
     clause = max(_CLAUSE.split(lead.sentence), key=weight)
     negated = bool(focus.negation.search(clause))
     if cues.get("beyond") and cues.get("still") and cues["beyond"].search(question.text) and cues["still"].search(clause):

@@ -231,6 +231,10 @@ def _scored(sentence: str):
      "transactional.", "no"),
     ("Is running IT as a customer relationship a bad thing?",
      "Glick considers it entirely reasonable for an IT shop to run a customer relationship.", "no"),
+    # the clause after "but" answers the question sentence it names (sixth round)
+    ("Once a client and contractor have worked together for years, the contract stops mattering, right?",
+     "A client and contractor that have worked together repeatedly need less heavy contractual control, but the "
+     "contract does not disappear: it changes form.", "no"),
 ])
 def test_verdicts_read_from_the_leading_sentence(question, sentence, verdict):
     from partnerbot.compose import read_verdict
