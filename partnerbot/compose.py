@@ -274,12 +274,15 @@ def read_verdict(question: Question, lead: Scored, focus: Focus, vocab: Vocab | 
     if overlap < (0.15 if _takes_stance(question, lead.sentence, focus) else 0.25):
         return None
     # after "but" comes the point ("… can rely more on trust, but the contract does not disappear"): a clause that
-    # follows a contrast and names something the question sentence asks about is the one that answers it
+    # follows a contrast and names something the question sentence asks about is the one that answers it; not in
+    # "not A but B", where the negated clause answers whether A
     turn = _TURN.search(lead.sentence)
+    if turn is not None and focus.negation.search(lead.sentence[:turn.start()]):
+        turn = None
 
     def weight(c: str) -> tuple[bool, int]:
-        shared, after = len(words & set(tokens(c))), turn is not None and lead.sentence.find(c) >= turn.start()
-        return after and bool(asked & set(tokens(c))), shared
+        after = turn is not None and lead.sentence.find(c) >= turn.start()
+        return after and bool(asked & set(tokens(c))), _shared(words, c)
     clause = max(_CLAUSE.split(lead.sentence), key=weight)
     negated = bool(focus.negation.search(clause))
     if cues.get("beyond") and cues.get("still") and cues["beyond"].search(question.text) and cues["still"].search(clause):
@@ -300,6 +303,19 @@ def read_verdict(question: Question, lead: Scored, focus: Focus, vocab: Vocab | 
                                                  lead.sentence, re.I):
         return "depends"
     return "yes"
+
+
+_PARTY_WORDS = frozenset({"client", "contractor", "customer", "supplier", "partner", "partnership", "strategic",
+                          "opdrachtgever", "opdrachtnemer", "klant", "leverancier"})
+
+
+def _shared(words: set, clause: str) -> int:
+    """How much of the question a clause speaks of: its words (a shared stem of six letters counts: abolish,
+    abolished), those that are not the parties counting double (what is asked of the parties decides)."""
+    toks = set(tokens(clause))
+    def meets(w: str) -> bool:
+        return w in toks or len(w) >= 6 and any(len(t) >= 6 and t[:6] == w[:6] for t in toks)
+    return sum(1 if w in _PARTY_WORDS else 2 for w in words if meets(w))
 
 
 def not_for_all(asked: str, sentences: list[str], focus: Focus) -> bool:

@@ -99,20 +99,25 @@ def telling_first(pairs: list, how: str, focus: Focus) -> list:
     return [pairs[at]] + pairs[:at] + pairs[at + 1:]
 
 
+STANCE_SHARE = 0.6   # how much of the best sentence's word share a negated claim sentence needs to be read instead
+
+
 def implied_verdict(q: Question, claim: Claim, focus: Focus) -> str | None:
     """yes / no / depends as stated by the claim sentence that shares most words with the question, or None. A
     Dutch question is also read against the claim's Dutch sentences, in its own words."""
     readings = [(set(q.words), claim.sentences["en"])]
     if q.language == "nl" and "nl" in claim.sentences:
         readings.append((set(tokens(q.text)), claim.sentences["nl"]))
-    best, overlap = None, 0.0
-    for words, items in readings:
-        for item in items:
-            share = len(words & set(tokens(item["say"]))) / max(1, len(words))
-            if share > overlap:
-                best, overlap = item["say"], share
+    shares = [(len(words & set(tokens(item["say"]))) / max(1, len(words)), item["say"])
+              for words, items in readings for item in items]
+    overlap, best = max(shares, key=lambda pair: pair[0], default=(0.0, None))
     if best is None or overlap < IMPLIED_OVERLAP:
         return None
+    # a sentence that says what is not so ("the roles are not abolished but made explicit") settles the question
+    # better than one that only shares more of its words
+    negated = [(share, say) for share, say in shares if share >= STANCE_SHARE * overlap and focus.negation.search(say)]
+    if negated:
+        overlap, best = max(negated, key=lambda pair: pair[0])
     verdict = read_verdict(q, Scored(0.0, overlap, best, None, 0), focus)
     return verdict if verdict in POLAR_VERDICTS else None
 

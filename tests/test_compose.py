@@ -231,6 +231,10 @@ def _scored(sentence: str):
      "transactional.", "no"),
     ("Is running IT as a customer relationship a bad thing?",
      "Glick considers it entirely reasonable for an IT shop to run a customer relationship.", "no"),
+    # "not A but B": the negated clause answers whether A; a shared stem counts (abolish, abolished)
+    ("Does the Marktvisie abolish the roles of client and contractor?",
+     "The roles are not abolished but made explicit, which supports the view that client/contractor is a separate "
+     "dimension.", "no"),
     # the clause after "but" answers the question sentence it names (sixth round)
     ("Once a client and contractor have worked together for years, the contract stops mattering, right?",
      "A client and contractor that have worked together repeatedly need less heavy contractual control, but the "

@@ -390,3 +390,12 @@ def test_whether_a_partnership_should_be_the_goal_is_answered_no(rules, question
     assert answer.verdict == "no"
     first = re.split(r"(?<=\]) ", answer.text)[0]
     assert "Kraljic" in first
+
+
+def test_an_implied_verdict_is_read_from_the_claim_sentence_that_says_what_is_not_so(rules):
+    """The Marktvisie claim has no verdict; asked whether it abolishes the roles, the sentence saying they are not
+    abolished answers, not the one sharing the most words."""
+    for question in ("Does the Marktvisie abolish the roles of client and contractor?",
+                     "Schaft de Marktvisie de rollen van opdrachtgever en opdrachtnemer af?"):
+        answer = rules.answer(question)
+        assert answer.claim_id == "marktvisie-2016" and answer.verdict == "no"
