@@ -10,7 +10,7 @@ from .cover import covering_sentences
 from .compose import PARTIES, cite_pairs, compose, names_author
 from .situation import glick_lead, situation_lead
 from .complete import completion, rendered
-from .verdicts import adjusted, lead, reported_negative, telling_first
+from .verdicts import adjusted, lead, named_first, reported_negative, telling_first
 from .joined import JoinedClaims
 from .question import INTENTS, Question, detect_intents, last_asked, load_focus, understand  # noqa: F401 (re-exported)
 from .result import Answer, History, history_turns
@@ -260,6 +260,8 @@ class RulesAnswerer(JoinedClaims):
         items = list(zip(claim.sentences["en"], claim.sentences[use_lang]))
         if how in ("not_for_all", "still", "not_a_goal"):   # "No." leads with the sentence that tells why
             items = telling_first(items, how, self.focus)
+        elif not claim.leads:
+            items = named_first(items, q.text)
         for n, (english, item) in enumerate(items + added):
             passage = self._best_passage(item.get("cite") or english.get("cite"), english["say"],
                                          english.get("section") or item.get("section"))

@@ -99,6 +99,21 @@ def telling_first(pairs: list, how: str, focus: Focus) -> list:
     return [pairs[at]] + pairs[:at] + pairs[at + 1:]
 
 
+_NAME_WORD = re.compile(r"(?<=\S )[A-Z][a-z]{3,}\b")
+
+
+def named_first(pairs: list, question: str) -> list:
+    """(English item, item) pairs with the one sentence that names what the question names (a book's author:
+    "… by D. Quinn Mills") moved to the front, when only one of the later sentences names it."""
+    names = {m.group(0) for m in _NAME_WORD.finditer(question)}
+    naming = [n for n, (english, _i) in enumerate(pairs)
+              if any(re.search(rf"\b{name}\b", english["say"]) for name in names)]
+    if len(naming) != 1 or naming[0] == 0:
+        return pairs
+    at = naming[0]
+    return [pairs[at]] + pairs[:at] + pairs[at + 1:]
+
+
 STANCE_SHARE = 0.6   # how much of the best sentence's word share a negated claim sentence needs to be read instead
 
 

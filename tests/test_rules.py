@@ -74,7 +74,8 @@ def test_yes_no_verdicts_follow_the_question(rules):
     # a wrongly credited author ("D. Quinn Mills") is one sentence, and asking for his argument gets the correction
     mills = rules.answer("What's D. Quinn Mills' main argument in Partnering: The New Face of Leadership?")
     assert mills.claim_id == "chatgpt-wrong-authors" and mills.verdict == "not-established"
-    assert "Segil" in mills.text
+    # the sentence about the book the question names leads
+    assert "Segil" in re.split(r"(?<=\]) ", mills.text)[0]
     assert rules.answer("Was Bing wrong about the A12?").verdict == "yes"
     assert rules.answer("Was Bing's A12 example correct?").verdict == "no"
 
