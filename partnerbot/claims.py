@@ -16,6 +16,7 @@ from .lang import sentences, tokens
 # Questions that ask about the negative ("was it wrong?", "is it fabricated?") flip a claim's yes/no verdict.
 NEGATIVE = re.compile(r"\b(wrong|incorrect|false|fabricated|fake|made up|invented|mistaken|error|fout|onjuist|"
                       r"verzonnen|nep|vergist)\b", re.I)
+_DOUBTS = re.compile(r"\b(really|actually|truly|in fact|echt|werkelijk|eigenlijk|wel degelijk)\b", re.I)
 POLAR_VERDICTS = {"yes", "no", "yes-with-nuance", "depends", "not-established"}
 # A yes/no claim's first sentence may open with its verdict; it is kept apart and said only to yes/no questions,
 # rendered from the verdict actually given (a question about the negative flips it).
@@ -79,7 +80,8 @@ class Claim:
         A claim without a yes/no verdict may still give one to a yes/no question that checks it ("Can I cite these
         as they are?"). A question for one voice's view gets that voice's verdict; one naming a concept the claim
         gives its own verdict for (whether two roles hold at the same time) gets that."""
-        if self.premise_verdict and not {"yesno", "check"} & set(intents):
+        if self.premise_verdict and not {"yesno", "check"} & set(intents) and not _DOUBTS.search(question) \
+                and not NEGATIVE.search(question):   # "who really wrote it?" takes nothing false for granted
             return self.premise_verdict
         if self.verdict not in POLAR_VERDICTS:
             if self.check_verdict and {"yesno", "check"} <= set(intents):

@@ -400,3 +400,10 @@ def test_an_implied_verdict_is_read_from_the_claim_sentence_that_says_what_is_no
                      "Schaft de Marktvisie de rollen van opdrachtgever en opdrachtnemer af?"):
         answer = rules.answer(question)
         assert answer.claim_id == "marktvisie-2016" and answer.verdict == "no"
+
+
+def test_a_question_that_already_doubts_the_premise_gets_no_not_established(rules):
+    """"Who really wrote …?" takes nothing false for granted: the correction without a premise verdict."""
+    answer = rules.answer("Who really wrote the partnering book that ChatGPT credited to D. Quinn Mills?")
+    assert answer.claim_id == "chatgpt-wrong-authors" and answer.verdict is None
+    assert not answer.text.startswith("Not established")
