@@ -251,7 +251,7 @@ class RulesAnswerer(JoinedClaims):
         if use_lang != lang:
             notices.append("This answer has no Dutch rendering yet; it is given in English.")
         retrieved_score = {p.chunk_id: p.score for p in retrieved}
-        verdict = claim.verdict_for(q.text, intents + (["yesno"] if q.polar else []), q.voices, q.concepts)
+        verdict = claim.verdict_for(q.text, intents + (["yesno"] if q.polar or q.asks_yes_no else []), q.voices, q.concepts)
         verdict, how = adjusted(q, claim, verdict, self.focus)
         if verdict in POLAR_VERDICTS and not (q.polar or q.asks_yes_no) and verdict != claim.premise_verdict:
             verdict = None   # "How can …" / "Why …" asks for an explanation, not a yes or no

@@ -52,7 +52,8 @@ def adjusted(q: Question, claim: Claim, verdict: str | None, focus: Focus) -> tu
             return "no", "not_for_all"
         return verdict, "claim"
     compares = q.compares or "contrast" in q.intents   # "do they mean the same? how do they differ?": not one claim's
-    if verdict is None and q.polar and not q.asks_choice and not compares and claim.verdict not in POLAR_VERDICTS:
+    if verdict is None and (q.polar or q.asks_yes_no) and not q.asks_choice and not compares \
+            and claim.verdict not in POLAR_VERDICTS:
         items = claim.sentences.get(q.language, claim.sentences["en"])[:2]
         if not_for_all(asked, [item["say"] for item in items], focus):
             return "no", "implied"

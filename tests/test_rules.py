@@ -407,3 +407,10 @@ def test_a_question_that_already_doubts_the_premise_gets_no_not_established(rule
     answer = rules.answer("Who really wrote the partnering book that ChatGPT credited to D. Quinn Mills?")
     assert answer.claim_id == "chatgpt-wrong-authors" and answer.verdict is None
     assert not answer.text.startswith("Not established")
+
+
+def test_a_yes_no_second_part_gets_the_claims_verdict(rules):
+    """"How is …, and does … make it …?" asks yes or no in its second part: the claim's verdict is reported."""
+    answer = rules.answer("How is a DBFM contractor paid, and does the long term make it a strategic partnership?")
+    assert answer.claim_id == "dbfm-contracts" and answer.verdict == "no"
+    assert "performance" in answer.text
