@@ -122,6 +122,8 @@ def attribute(sentence: str, passage, focus: Focus) -> str:
     prefix, who, names = _voice_label(passage, focus, "en")
     if prefix:   # "…, he says, but …" under a prefix that already says who: drop the inner attribution
         sentence = _INNER_SAYS.sub("", sentence)
+        sentence = re.sub(r"^(note|notice|remember) that\s+(?=\w)", "", sentence, flags=re.I)   # "… argues that note that"
+        sentence = sentence[:1].upper() + sentence[1:]
     lowered = sentence.lower()
     if not prefix or any(n and re.search(rf"\b{re.escape(n)}\b", lowered) for n in names):
         return sentence

@@ -131,6 +131,7 @@ def test_attribution_is_short_and_natural():
     assert attribute("Glick says so.", glick, FOCUS) == "Glick says so."
     assert attribute("But he warns that it is the wrong choice.", glick, FOCUS) == \
         "But Glick warns that it is the wrong choice."
+    assert attribute("Note that the range is not a ladder.", glick, FOCUS) == "Glick argues that the range is not a ladder."
 
 
 def test_a_question_naming_an_author_hears_that_authors_notes_first(rules):
