@@ -211,6 +211,9 @@ def asks_choice(text: str, focus: Focus, language: str) -> bool:
     return bool(pattern and pattern.search(last_asked(text)))
 
 
+_WHO_IS_RIGHT = re.compile(r"\b(right|correct|gelijk)\b", re.I)   # "who's right?" weighs views on the situation
+
+
 def answer_type(text: str, focus: Focus, situation: list[dict], choice: bool = False) -> str:
     # a question sentence with no question word is a yes/no question ("Heijmans had a partnership there, right?")
     asked = [s for s in sentences(text) if s.endswith("?")]
@@ -219,6 +222,10 @@ def answer_type(text: str, focus: Focus, situation: list[dict], choice: bool = F
     request = bool(focus.requests.search(asked[-1] if asked else text))
     if asked and not situation and not request and (not _WH.search(asked[-1]) or len(asked) > 1 and not _WH.search(asked[0]) and not focus.requests.search(asked[0])):
         return "verdict"
+    types = dict(focus.answer_types)
+    asked_last = last_asked(text)
+    if situation and "who" in types and types["who"].search(asked_last) and not _WHO_IS_RIGHT.search(asked_last):
+        return "who"   # "… we are the contractor …: who then has the final say?" asks who, not what this is
     for name, rx in focus.answer_types:
         if name == "verdict" and request:
             continue

@@ -360,3 +360,16 @@ def test_a_choice_between_quoted_types_is_a_choice(rules):
     answer = rules.answer("Ik heb een klein adviesbureau en stem elk traject af op de specifieke situatie van de "
                           "opdrachtgever. Heb ik in Glicks termen 'customers' of 'clients'?")
     assert answer.verdict == "client" and "cliëntrelatie (client)" in answer.text
+
+
+def test_roles_named_outright_and_who_questions_about_a_situation(rules):
+    """"Wij zijn opdrachtnemer" names the asker's role; a described situation followed by "who has the final say?"
+    asks who (the client), not what the arrangement is; looking for a contractor names no role."""
+    dutch = rules.answer("Wij zijn opdrachtnemer in een DBFM-contract met Rijkswaterstaat. Is dat een strategisch "
+                         "partnerschap?")
+    assert dutch.text.startswith("Uit wat u beschrijft: u voert het werk uit en bent de opdrachtnemer.")
+    who = rules.answer("We are the contractor for a municipality and sit with them on a steering group. If it "
+                       "escalates to the top forum, who has the final say according to the Totus author?")
+    assert who.verdict == "client"
+    looking = rules.answer("We are looking for a good contractor for five years. Are we partners?")
+    assert "you carry out the work" not in looking.text
