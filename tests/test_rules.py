@@ -414,3 +414,8 @@ def test_a_yes_no_second_part_gets_the_claims_verdict(rules):
     answer = rules.answer("How is a DBFM contractor paid, and does the long term make it a strategic partnership?")
     assert answer.claim_id == "dbfm-contracts" and answer.verdict == "no"
     assert "performance" in answer.text
+
+
+def test_a_question_for_a_voices_own_caveat_gets_the_answer_that_states_it(rules):
+    answer = rules.answer("ChatGPT agreed the two can coexist. But what caveat did it add itself at the end?")
+    assert answer.claim_id == "chatgpt-coexistence-answer" and "different definitions" in answer.text
