@@ -190,9 +190,9 @@ UNSEEN = PROJECT_ROOT / "tests" / "evals" / "unseen"
 # round (31/48 and 36/48 before it); both were studied (dev9 from the start, dev8 after its first rise to 33/48).
 # dev10 was written blind late in the fifth round, after most of its changes (29/48 when written), then studied.
 # dev11 was written blind at the end of the fifth round and scored once (38/48): a check, its failures unseen.
-UNSEEN_FLOORS = {"heldout2.yaml": 0.85, "fresh3.yaml": 0.70, "dev6.yaml": 0.80, "dev7.yaml": 0.75,
-                 "dev8.yaml": 0.80, "dev9.yaml": 0.90, "dev10.yaml": 0.75,
-                 "dev11.yaml": 0.70}
+UNSEEN_FLOORS = {"heldout2.yaml": 0.90, "fresh3.yaml": 0.70, "dev4.yaml": 0.90, "dev5.yaml": 0.85, "dev6.yaml": 0.90,
+                 "dev7.yaml": 0.80, "dev8.yaml": 0.90, "dev9.yaml": 0.90, "dev10.yaml": 0.85, "dev11.yaml": 0.78,
+                 "dev12.yaml": 0.90, "dev13.yaml": 0.75, "dev14.yaml": 0.83, "dev15.yaml": 0.70}
 
 
 @pytest.mark.slow
