@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 
 from .claims import NEGATIVE, POLAR_VERDICTS, VERDICT_LEADS, Claim
-from .compose import Scored, not_for_all, read_verdict
+from .compose import Scored
+from .stance import not_for_all, read_verdict
 from .lang import tokens
 from .question import Focus, Question, last_asked
 

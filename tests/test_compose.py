@@ -242,7 +242,7 @@ def _scored(sentence: str):
      "contract does not disappear: it changes form.", "no"),
 ])
 def test_verdicts_read_from_the_leading_sentence(question, sentence, verdict):
-    from partnerbot.compose import read_verdict
+    from partnerbot.stance import read_verdict
 
     assert read_verdict(_q(question), _scored(sentence), FOCUS) == verdict
 

@@ -1,0 +1,107 @@
+"""How a sentence stands on a polar question: whether it takes a stance on it (states a verdict outright, speaks
+for or against what is asked, negates it, keeps for some what is asked of all), the verdict its answering clause
+states, and whether "for all?" is answered "it varies". Used by composition (compose.py) and by the verdicts a claim
+gives questions it was not written for (verdicts.py)."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from .claims import NEGATIVE
+from .lang import tokens
+from .question import Focus, Question, last_asked
+
+if TYPE_CHECKING:
+    from .compose import Scored
+    from .vocab import Vocab
+
+_TURN = re.compile(r"\b(but|however|yet|although|though|maar|echter)\b", re.I)
+_CLAUSE = re.compile(r"[,;:]\s+|\s+(?:but|however|though|although|whereas|while)\s+")
+
+
+def takes_stance(question: Question, sentence: str, focus: Focus) -> bool:
+    """A sentence that states a verdict on what a polar question asks: outright ("… : no."), for or against it
+    ("entirely reasonable", "the wrong choice"), or keeping for some what the question asks about all of."""
+    cues = focus.verdict_cues
+    asked = last_asked(question.text)
+    if any(cues.get(k) is not None and cues[k].search(sentence) for k in ("explicit", "against", "favourable")):
+        return True
+    words = set(question.words)
+    if focus.negation.search(sentence) and len(words & set(tokens(sentence))) >= 2:
+        return True   # "… but the contract does not disappear": a negation in a sentence about what the question asks
+    universal = cues.get("universal") is not None and cues["universal"].search(asked)
+    return bool(universal and any(cues.get(k) is not None and cues[k].search(sentence) for k in ("restrictive", "varies")))
+
+
+def read_verdict(question: Question, lead: Scored, focus: Focus, vocab: Vocab | None = None) -> str | None:
+    """yes / no / depends read from the clause of the leading sentence that answers the polar question: a verdict
+    it states outright, a restriction ("only for the few") of what the question asks about all of, a negation."""
+    if not question.polar or question.compares or len(question.voices) > 1 and question.answer_type == "contrast":
+        return None   # one voice's sentence does not settle whether two voices agree
+    words = set(question.words)
+    asked = set(tokens(last_asked(question.text)))   # after a premise, the question sentence itself
+    overlap = max(lead.overlap, len(asked & set(tokens(lead.sentence))) / max(1, len(asked)))
+    if vocab is not None and question.language != "en" and getattr(lead.passage, "language", "en") == "en":   # Dutch words seldom meet an English note's:
+        concepts = set(question.concepts) - {c for v in focus.voices for c in v.concepts}   # its concepts do
+        overlap = max(overlap, len(concepts & set(vocab.concepts(lead.sentence))) / max(1, len(concepts)))
+    cues = focus.verdict_cues
+    explicit = cues.get("explicit") and cues["explicit"].search(lead.sentence)
+    if explicit and overlap >= 0.1:
+        said = (explicit.group("verdict") or explicit.group("lead")).lower()
+        flip = bool(NEGATIVE.search(question.text))
+        return ("no" if said in ("no", "nee") else "yes") if not flip else ("yes" if said in ("no", "nee") else "no")
+    if overlap < (0.15 if takes_stance(question, lead.sentence, focus) else 0.25):
+        return None
+    # after "but" comes the point ("… can rely more on trust, but the contract does not disappear"): a clause that
+    # follows a contrast and names something the question sentence asks about is the one that answers it; not in
+    # "not A but B", where the negated clause answers whether A
+    turn = _TURN.search(lead.sentence)
+    if turn is not None and focus.negation.search(lead.sentence[:turn.start()]):
+        turn = None
+
+    def weight(c: str) -> tuple[bool, int]:
+        after = turn is not None and lead.sentence.find(c) >= turn.start()
+        return after and bool(asked & set(tokens(c))), _shared(words, c)
+    clause = max(_CLAUSE.split(lead.sentence), key=weight)
+    negated = bool(focus.negation.search(clause))
+    if cues.get("beyond") and cues.get("still") and cues["beyond"].search(question.text) and cues["still"].search(clause):
+        negated = True
+    against = cues.get("against")
+    if against and (against.search(lead.sentence) and not against.search(question.text) or cues.get("favourable")
+                    and against.search(question.text) and cues["favourable"].search(lead.sentence)
+                    and not against.search(lead.sentence)):
+        negated = True
+    if cues.get("universal") and cues.get("restrictive") and cues["universal"].search(last_asked(question.text)) \
+            and cues["restrictive"].search(lead.sentence) and not cues["universal"].search(lead.sentence):
+        negated = True
+    if NEGATIVE.search(question.text):
+        negated = not negated
+    if negated:
+        return "no"
+    if focus.hedge.search(clause) and re.search(r"\b(depend\w*|not always|not a given|sometimes|only (if|when))\b",
+                                                 lead.sentence, re.I):
+        return "depends"
+    return "yes"
+
+
+_PARTY_WORDS = frozenset({"client", "contractor", "customer", "supplier", "partner", "partnership", "strategic",
+                          "opdrachtgever", "opdrachtnemer", "klant", "leverancier"})
+
+
+def _shared(words: set, clause: str) -> int:
+    """How much of the question a clause speaks of: its words (a shared stem of six letters counts: abolish,
+    abolished), those that are not the parties counting double (what is asked of the parties decides)."""
+    toks = set(tokens(clause))
+    def meets(w: str) -> bool:
+        return w in toks or len(w) >= 6 and any(len(t) >= 6 and t[:6] == w[:6] for t in toks)
+    return sum(1 if w in _PARTY_WORDS else 2 for w in words if meets(w))
+
+
+def not_for_all(asked: str, sentences: list[str], focus: Focus) -> bool:
+    """A question whether something holds for all, always or everyone ("one type for everyone?", "altijd?")
+    answered by sentences that say it varies ("all three, each at different times", "not in every case")."""
+    cues = focus.verdict_cues
+    if not (cues.get("universal") and cues.get("varies")) or NEGATIVE.search(asked):
+        return False
+    return bool(cues["universal"].search(asked)) and any(cues["varies"].search(s) for s in sentences)
