@@ -49,6 +49,7 @@ class Claim:
     check_verdict: str | None = None   # a claim with no verdict of its own: the verdict to a yes/no check of it
     premise_verdict: str | None = None  # the verdict to a question (not yes/no) that takes for granted what this
     #                                     claim corrects ("which chapter of the fabricated handbook …?")
+    premise: re.Pattern | None = None   # the words that carry that false premise, when not every question does
     context: frozenset = frozenset()   # concepts that set the scene, not the topic (claims.yaml context_concepts)
 
     @property
@@ -81,7 +82,8 @@ class Claim:
         as they are?"). A question for one voice's view gets that voice's verdict; one naming a concept the claim
         gives its own verdict for (whether two roles hold at the same time) gets that."""
         if self.premise_verdict and not {"yesno", "check"} & set(intents) and not _DOUBTS.search(question) \
-                and not NEGATIVE.search(question):   # "who really wrote it?" takes nothing false for granted
+                and not NEGATIVE.search(question) and (self.premise is None or self.premise.search(question)):
+            # ("who really wrote it?" takes nothing false for granted; "why did Bing name the A12?" neither)
             return self.premise_verdict
         if self.verdict not in POLAR_VERDICTS:
             if self.check_verdict and {"yesno", "check"} <= set(intents):
@@ -136,7 +138,8 @@ def _claim(raw: dict, neutral: frozenset, context: frozenset = frozenset()) -> C
         questions=tuple(raw.get("questions") or ()), leads=leads, voice_verdicts=dict(raw.get("voice_verdicts") or {}),
         concept_verdicts=dict(raw.get("concept_verdicts") or {}),
         check_verdict=None if raw.get("check_verdict") is None else str(raw["check_verdict"]), context=context,
-        premise_verdict=raw.get("premise_verdict"))
+        premise_verdict=raw.get("premise_verdict"),
+        premise=re.compile(rf"\b(?:{raw['premise']})", re.I) if raw.get("premise") else None)
 
 
 @lru_cache(maxsize=4)

@@ -419,3 +419,11 @@ def test_a_yes_no_second_part_gets_the_claims_verdict(rules):
 def test_a_question_for_a_voices_own_caveat_gets_the_answer_that_states_it(rules):
     answer = rules.answer("ChatGPT agreed the two can coexist. But what caveat did it add itself at the end?")
     assert answer.claim_id == "chatgpt-coexistence-answer" and "different definitions" in answer.text
+
+
+def test_a_premise_verdict_only_where_the_question_carries_the_false_premise(rules):
+    """Asking why Bing named the A12 takes nothing false for granted; asking how Heijmans ran the partnership does."""
+    why = rules.answer("Why did Bing mention the A12 project?")
+    how = rules.answer("How did Rijkswaterstaat and Heijmans organise their strategic partnership on the A12?")
+    assert why.claim_id == how.claim_id == "a12-example"
+    assert (why.verdict, how.verdict) == (None, "not-established")
