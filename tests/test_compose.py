@@ -373,3 +373,11 @@ def test_roles_named_outright_and_who_questions_about_a_situation(rules):
     assert who.verdict == "client"
     looking = rules.answer("We are looking for a good contractor for five years. Are we partners?")
     assert "you carry out the work" not in looking.text
+
+
+def test_having_no_say_is_a_description_not_a_reported_view(rules):
+    """"we have zero say in what they offer" describes the arrangement; it is not someone's reported view."""
+    answer = rules.answer("Our firm gets its fuel cards from a big provider: standard package, fixed price list, same "
+                          "terms as thousands of other businesses, and we have zero say in what they offer. Where "
+                          "would Glick put that relationship?")
+    assert answer.verdict == "customer"
