@@ -427,3 +427,9 @@ def test_a_premise_verdict_only_where_the_question_carries_the_false_premise(rul
     how = rules.answer("How did Rijkswaterstaat and Heijmans organise their strategic partnership on the A12?")
     assert why.claim_id == how.claim_id == "a12-example"
     assert (why.verdict, how.verdict) == (None, "not-established")
+
+
+def test_the_askers_own_consultant_is_not_the_totus_author(rules):
+    answer = rules.answer("Our vendor wants to be co-accountable in the top steering committee of our RASCI since we "
+                          "are partners now. A consultant told me that's fine. Is that right?")
+    assert answer.claim_id == "accountability-not-shared" and answer.verdict == "no"
