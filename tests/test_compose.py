@@ -381,3 +381,10 @@ def test_having_no_say_is_a_description_not_a_reported_view(rules):
                           "terms as thousands of other businesses, and we have zero say in what they offer. Where "
                           "would Glick put that relationship?")
     assert answer.verdict == "customer"
+
+
+def test_a_dbfm_described_in_words_is_read_as_one(rules):
+    answer = rules.answer("Wij zijn als gemeente opdrachtgever van een bouwcombinatie die een brug ontwerpt, bouwt, "
+                          "voorfinanciert en 25 jaar onderhoudt; we betalen op basis van beschikbaarheid. Is dat een "
+                          "strategisch partnerschap?")
+    assert answer.verdict == "no" and "literature/rijkswaterstaat-dbfm" in {c.doc_id for c in answer.citations}
