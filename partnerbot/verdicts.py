@@ -22,6 +22,7 @@ from .question import Focus, Question, last_asked
 _OWN_LEAD = re.compile(r"^((largely|mostly|grotendeels|grotendeels wel)\s+)?(yes|no|ja|nee)(,? (with|met) nuance)?\s*:\s*",
                        re.I)
 _NOT_BY_ITSELF = {"en": "No, not by itself.", "nl": "Nee, niet vanzelf."}
+_CLAUSES = re.compile(r"[,;:]\s+|\s+(?:but|however|whereas|while)\s+")
 _TURNED = {"yes": "no", "yes-with-nuance": "no", "no": "yes"}
 # Share of the question's words the claim sentence must share before its verdict is read as the answer (below it
 # the sentence is about the topic, not about what the question asks of it).
@@ -41,6 +42,11 @@ def adjusted(q: Question, claim: Claim, verdict: str | None, focus: Focus) -> tu
         if cues.get("contrary") and cues["contrary"].search(asked) and not claim.negative_verdict \
                 and verdict in _TURNED and not cues["contrary"].search(said):
             return _TURNED[verdict], "contrary"
+        # "does the contract disappear?" answered by a claim saying the roles "do not disappear": no
+        if cues.get("contrary") and cues["contrary"].search(asked) and verdict in _TURNED \
+                and any(focus.negation.search(clause) and cues["contrary"].search(clause)
+                        for item in claim.sentences["en"] for clause in _CLAUSES.split(item["say"])):
+            return "no", "contrary"
         if verdict in _TURNED and reported_negative(q.text, focus):
             return _TURNED[verdict], "contrary"
         # "shouldn't it grow into a strategic partnership, isn't that the goal?" answered "it is not a target for

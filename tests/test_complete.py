@@ -107,6 +107,8 @@ def test_a_yes_no_question_about_one_glick_type_is_answered_yes_or_no(rules, ask
     ("Isn't it simply impossible to be a company's contractor and its strategic partner at once?", "no"),
     ("Are the contractor role and a strategic partnership mutually exclusive?", "no"),
     ("Once we become partners, does the partnership replace the client and contractor roles?", "no"),
+    # the claim itself says the roles "do not disappear": asked whether they disappear, no
+    ("Verdwijnt het contract tussen opdrachtgever en opdrachtnemer zodra ze strategische partners worden?", "no"),
     ("Can a contractor be a strategic partner?", "yes-with-nuance"),
 ])
 def test_a_question_asking_whether_the_contrary_holds_gets_the_verdict_turned_round(rules, question, verdict):
