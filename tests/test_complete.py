@@ -114,7 +114,8 @@ def test_a_yes_no_question_about_one_glick_type_is_answered_yes_or_no(rules, ask
 def test_a_question_asking_whether_the_contrary_holds_gets_the_verdict_turned_round(rules, question, verdict):
     answer = rules.answer(question)
     assert answer.verdict == verdict
-    assert answer.text.startswith({"no": "No.", "yes-with-nuance": "Yes, with nuance."}[verdict])
+    leads = {"no": ("No.", "Nee."), "yes-with-nuance": ("Yes, with nuance.",)}
+    assert answer.text.startswith(leads[verdict])
 
 
 @pytest.mark.parametrize("question, first, second", [
