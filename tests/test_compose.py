@@ -232,6 +232,10 @@ def _scored(sentence: str):
      "transactional.", "no"),
     ("Is running IT as a customer relationship a bad thing?",
      "Glick considers it entirely reasonable for an IT shop to run a customer relationship.", "no"),
+    # "do they stop …?" answered "… still pursue …": no
+    ("Once two firms are partners, do they stop pursuing their own interests?",
+     "Partnership does not erase separate interests: a contractor can be a strategic partner and still pursue its own "
+     "advantage.", "no"),
     # "not A but B": the negated clause answers whether A; a shared stem counts (abolish, abolished)
     ("Does the Marktvisie abolish the roles of client and contractor?",
      "The roles are not abolished but made explicit, which supports the view that client/contractor is a separate "
