@@ -306,6 +306,9 @@ class RulesAnswerer(JoinedClaims):
             elif verdict in ("yes", "no") and q.asks_choice:   # "their strategic partner, or still the contractor?"
                 roles = [p for p in self._parties_named(last_asked(q.text)) if p != "partner"]
                 verdict = "partner" if verdict == "yes" else roles[0] if len(roles) == 1 else verdict
+            elif verdict in ("yes", "no") and self.focus.asks_type.search(last_asked(q.text)):
+                verdict = "partner" if verdict == "yes" else None   # "which type is this?": a partnership, or no
+                #                                                    single type (the stage sentence says which)
         pairs = []
         for (en_text, cite), (text, _cite) in zip(english, said):
             passage = self._best_passage(cite.get("note"), en_text, cite.get("section"))
@@ -316,7 +319,8 @@ class RulesAnswerer(JoinedClaims):
         text, citations = cite_pairs(self._completed(q, pairs, [t for t, _c in english], passages, q.language))
         # "partners or just the client?" outside Glick's terms asks whether it is a partnership: yes or no
         polar = q.asks_yes_no or q.asks_choice or bool({"yesno", "check"} & set(intents))
-        which = glick is not None and verdict == glick[1]   # the type a "which type" question asks for
+        # the type a "which type" question asks for (on Glick's range, or a partnership on the Totus series)
+        which = glick is not None and verdict == glick[1] or glick is None and verdict == "partner"
         return Answer(text=text, citations=citations, mode=self.mode, verdict=verdict if polar or which else None,
                       language=q.language)
 

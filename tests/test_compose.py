@@ -393,3 +393,10 @@ def test_a_dbfm_described_in_words_is_read_as_one(rules):
                           "strategisch partnerschap?")
     dbfm_notes = {"literature/rijkswaterstaat-dbfm", "literature/a12-example-checked"}   # both describe DBFM practice
     assert answer.verdict == "no" and dbfm_notes & {c.doc_id for c in answer.citations}
+
+
+def test_which_type_on_the_totus_series_is_a_partnership_when_the_description_shows_one(rules):
+    answer = rules.answer("Wij zijn machinebouwer en ontwikkelen met onze grootste klant samen een nieuwe productlijn: "
+                          "gedeelde investering, risico en opbrengst en een gezamenlijke visie voor tien jaar. Welk "
+                          "relatietype is dit als je de reeks van de Totus-auteur aanhoudt?")
+    assert answer.verdict == "partner" and "fase 4: strategisch partnerschap" in answer.text
