@@ -367,6 +367,7 @@ def test_a_chatbot_answer_is_never_passed_on_as_established_fact(rules, question
 @pytest.mark.parametrize("question, lead", [
     ("Do we become strategic partners by signing a partnership agreement?", "No. "),
     ("Worden wij strategische partners door een intentieverklaring te ondertekenen?", "Nee. "),
+    ("How does trust grow between a buyer and a seller? Can you get it by signing a partnership agreement?", "No. "),
 ])
 def test_a_partnership_made_by_declaration_is_answered_no_from_the_literature(rules, question, lead):
     """A verdict that comes from the concept the question names (not the claim's own) still opens the answer."""
