@@ -211,6 +211,8 @@ def asks_choice(text: str, focus: Focus, language: str) -> bool:
     return bool(pattern and pattern.search(last_asked(text)))
 
 
+_REPORTED_VOICE = re.compile(r"\b(mentioned|told (me|us)|said|says|claims?|claimed|read|heard|wrote|zei|zegt|vertelde|"
+                             r"beweert|las|hoorde)\b[^.?!]{0,60}\b(that|dat)\b[^.?!]{0,40}\b(chatgpt|bing)\b", re.I)
 _WHO_IS_RIGHT = re.compile(r"\b(right|correct|gelijk)\b", re.I)   # "who's right?" weighs views on the situation
 
 
@@ -340,7 +342,8 @@ def understand(text: str, vocab: Vocab, focus: Focus, intents: list[str]) -> Que
         if last and set(last) != set(voices):
             voices = last
         verify, checked = focus.verdict_cues.get("verify"), focus.verdict_cues.get("verify_aside")
-        if not last and verify and checked and verify.search(said[-1]):
+        # ("a colleague mentioned that ChatGPT described … Is that right?" asks what ChatGPT said: not set aside)
+        if not last and verify and checked and verify.search(said[-1]) and not _REPORTED_VOICE.search(text):
             # "ChatGPT said X. Is that true?" asks the other sources whether the chatbot was right
             aside = sorted(set(aside) | {v for v in voices if checked.search(v)})
             voices = [v for v in voices if not checked.search(v)]

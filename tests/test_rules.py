@@ -434,3 +434,10 @@ def test_the_askers_own_consultant_is_not_the_totus_author(rules):
     answer = rules.answer("Our vendor wants to be co-accountable in the top steering committee of our RASCI since we "
                           "are partners now. A consultant told me that's fine. Is that right?")
     assert answer.claim_id == "accountability-not-shared" and answer.verdict == "no"
+
+
+def test_a_reported_chatbot_statement_is_checked_against_what_the_chatbot_said(rules):
+    """"A colleague said that ChatGPT described … Is that right?" asks what ChatGPT said, so ChatGPT's own answer is
+    heard (not set aside, as in "ChatGPT said X. Is that true?", which asks the other sources)."""
+    answer = rules.answer("My colleague said that ChatGPT described strategic partners as equals. Is that right?")
+    assert answer.verdict == "yes" and answer.citations[0].doc_id.startswith("totus/chatgpt")
