@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 
-from .compose import Scored, _facts, _jaccard, _voice_label, attribute, score_sentences
+from .compose import _facts, _jaccard, _voice_label, attribute, score_sentences
 from .lang import tokens
 from .question import Focus, Question
+from .stance import Scored
 from .vocab import Vocab
 
 MIN_IDF = 2.3        # a word used by at most ~10% of the chunks is one a question asks about on purpose

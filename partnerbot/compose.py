@@ -9,7 +9,6 @@ framing around the quoted English sentences, with their key terms glossed from c
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from .claims import split_sentences
 from .lang import tokens
 from .question import Focus, Question, last_asked
 from .result import Answer, Citation
-from .stance import not_for_all, read_verdict, takes_stance
+from .stance import Scored, not_for_all, read_verdict, takes_stance
 from .vocab import Vocab
 
 MAX_SENTENCES = 4
@@ -46,15 +45,6 @@ def _facts(sentence: str, vocab: Vocab) -> tuple[frozenset, frozenset]:
             _SENTENCE_FACTS.clear()
         _SENTENCE_FACTS[key] = (frozenset(tokens(sentence)), frozenset(vocab.concepts(sentence)))
     return _SENTENCE_FACTS[key]
-
-
-@dataclass
-class Scored:
-    score: float
-    overlap: float
-    sentence: str
-    passage: object
-    position: int
 
 
 @lru_cache(maxsize=4)

@@ -6,6 +6,7 @@ gives questions it was not written for (verdicts.py)."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .claims import NEGATIVE
@@ -13,8 +14,19 @@ from .lang import tokens
 from .question import Focus, Question, last_asked
 
 if TYPE_CHECKING:
-    from .compose import Scored
     from .vocab import Vocab
+
+
+@dataclass
+class Scored:
+    """A candidate sentence of a composed answer: its score, its share of the question's words, its passage and
+    its position there."""
+    score: float
+    overlap: float
+    sentence: str
+    passage: object
+    position: int
+
 
 _TURN = re.compile(r"\b(but|however|yet|although|though|maar|echter)\b", re.I)
 _CLAUSE = re.compile(r"[,;:]\s+|\s+(?:but|however|though|although|whereas|while)\s+")

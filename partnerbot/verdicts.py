@@ -14,10 +14,9 @@ from __future__ import annotations
 import re
 
 from .claims import NEGATIVE, POLAR_VERDICTS, VERDICT_LEADS, Claim
-from .compose import Scored
-from .stance import not_for_all, read_verdict
 from .lang import tokens
 from .question import Focus, Question, last_asked
+from .stance import Scored, not_for_all, read_verdict
 
 _OWN_LEAD = re.compile(r"^((largely|mostly|grotendeels|grotendeels wel)\s+)?(yes|no|ja|nee)(,? (with|met) nuance)?\s*:\s*",
                        re.I)

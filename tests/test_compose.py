@@ -212,7 +212,7 @@ def test_a_premise_is_not_a_description_and_its_voice_yields_to_the_asked_one():
 
 
 def _scored(sentence: str):
-    from partnerbot.compose import Scored
+    from partnerbot.stance import Scored
 
     return Scored(1.0, 0.5, sentence, None, 0)
 
