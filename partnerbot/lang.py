@@ -24,6 +24,8 @@ _NL_MARKS = frozenset("de het een en van dat die niet op te voor zijn met als er
                       "wij zij hun mijn".split())
 
 
+# a capitalised word after the first of its sentence: a name, perhaps an author's ("what does Koppenjan say?")
+NAME = re.compile(r"(?<=\S )[A-Z][a-z]{3,}\b")
 # a full stop after an initial or a short abbreviation ("D. Quinn Mills", "e.g. Kraljic") ends no sentence
 _NO_END = re.compile(r"(?:^|[\s(])(?:[A-Z]|e\.g|i\.e|vs|cf|Dr|Mr|Ms|St|p|pp|ed|eds|vol)\.$")
 _ENDS = re.compile(r"(?<=[.!?])\s+")

@@ -12,6 +12,7 @@ from .situation import glick_lead, situation_lead
 from .complete import completion, rendered
 from .verdicts import adjusted, lead, named_first, reported_negative, telling_first
 from .joined import JoinedClaims
+from .lang import NAME
 from .question import INTENTS, Question, detect_intents, last_asked, load_focus, understand  # noqa: F401 (re-exported)
 from .result import Answer, History, history_turns
 from .followup import rewrite
@@ -57,7 +58,6 @@ _SENTENCE_VECTORS: dict = {}   # sentence -> unit vector, filled as composed ans
 TOPIC_PENALTY = 6   # on top of claims.py's 2 for any concept a claim leaves out: a left-out topic weighs more
 ADVICE_QUERY = "proposes recommends remedy advice solution"   # added to a what-to-do question's second search
 COMPOSE_K = 8   # passages a composed answer may draw its sentences from
-_NAME = re.compile(r"(?<=\S )[A-Z][a-z]{3,}\b")
 VOICE_K = 40    # how far a search reaches for passages in the voice a question names
 VOICE_LABEL = {"author": "the article's author", "chatgpt": "a quoted ChatGPT answer", "bing": "a quoted Bing answer",
                "reader": "a reader's comment", "literature": "a literature note", "document": "your document"}
@@ -180,7 +180,7 @@ class RulesAnswerer(JoinedClaims):
         voices = [v for v in (self.focus.voice(vid) for vid in q.voices) if v is not None]
         missing = [v for v in voices if not any(v.speaks(p) for p in strong)]
         # a name after the first word may be an author of the literature ("what does Koppenjan say …?")
-        named = _NAME.search(q.text) is not None and not any(names_author(q.text, p) for p in strong)
+        named = NAME.search(q.text) is not None and not any(names_author(q.text, p) for p in strong)
         if not missing and not named:
             return []
         wider = self.retriever.search(q.text, k=VOICE_K).passages
@@ -251,7 +251,8 @@ class RulesAnswerer(JoinedClaims):
         if use_lang != lang:
             notices.append("This answer has no Dutch rendering yet; it is given in English.")
         retrieved_score = {p.chunk_id: p.score for p in retrieved}
-        verdict = claim.verdict_for(q.text, intents + (["yesno"] if q.polar or q.asks_yes_no else []), q.voices, q.concepts)
+        asked_yes_no = ["yesno"] if q.polar or q.asks_yes_no else []
+        verdict = claim.verdict_for(q.text, intents + asked_yes_no, q.voices, q.concepts)
         verdict, how = adjusted(q, claim, verdict, self.focus)
         if verdict in POLAR_VERDICTS and not (q.polar or q.asks_yes_no) and verdict != claim.premise_verdict:
             verdict = None   # "How can …" / "Why …" asks for an explanation, not a yes or no
@@ -291,8 +292,8 @@ class RulesAnswerer(JoinedClaims):
             polar = q.asks_yes_no and not q.asks_choice and not self.focus.asks_type.search(q.text)
             verdict = kind
             if polar and len(asked) == 1 and kind != "mixed":
-                lead = ("Yes", "No") if q.language == "en" else ("Ja", "Nee")
-                said = [(f"{lead[asked[0] != kind]}: {said[0][0]}", said[0][1])] + said[1:]
+                yes_no = ("Yes", "No") if q.language == "en" else ("Ja", "Nee")
+                said = [(f"{yes_no[asked[0] != kind]}: {said[0][0]}", said[0][1])] + said[1:]
             if kind == "mixed":   # several types at once: no single type; "should we pick one way?" is no
                 single = self.focus.verdict_cues.get("single")
                 verdict = "no" if q.asks_yes_no and single is not None and single.search(q.text) else None

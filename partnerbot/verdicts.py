@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from .claims import NEGATIVE, POLAR_VERDICTS, VERDICT_LEADS, Claim
-from .lang import tokens
+from .lang import NAME, tokens
 from .question import Focus, Question, last_asked
 from .stance import Scored, not_for_all, read_verdict
 
@@ -106,13 +106,10 @@ def telling_first(pairs: list, how: str, focus: Focus) -> list:
     return [pairs[at]] + pairs[:at] + pairs[at + 1:]
 
 
-_NAME_WORD = re.compile(r"(?<=\S )[A-Z][a-z]{3,}\b")
-
-
 def named_first(pairs: list, question: str) -> list:
     """(English item, item) pairs with the one sentence that names what the question names (a book's author:
     "… by D. Quinn Mills") moved to the front, when only one of the later sentences names it."""
-    names = {m.group(0) for m in _NAME_WORD.finditer(question)}
+    names = {m.group(0) for m in NAME.finditer(question)}
     naming = [n for n, (english, _i) in enumerate(pairs)
               if any(re.search(rf"\b{name}\b", english["say"]) for name in names)]
     if len(naming) != 1 or naming[0] == 0:
