@@ -29,7 +29,7 @@ class Scored:
 
 
 _TURN = re.compile(r"\b(but|however|yet|although|though|maar|echter)\b", re.I)
-_CLAUSE = re.compile(r"[,;:]\s+|\s+(?:but|however|though|although|whereas|while)\s+")
+CLAUSE = re.compile(r"[,;:]\s+|\s+(?:but|however|though|although|whereas|while)\s+")
 
 
 def takes_stance(question: Question, sentence: str, focus: Focus) -> bool:
@@ -43,7 +43,8 @@ def takes_stance(question: Question, sentence: str, focus: Focus) -> bool:
     if focus.negation.search(sentence) and len(words & set(tokens(sentence))) >= 2:
         return True   # "… but the contract does not disappear": a negation in a sentence about what the question asks
     universal = cues.get("universal") is not None and cues["universal"].search(asked)
-    return bool(universal and any(cues.get(k) is not None and cues[k].search(sentence) for k in ("restrictive", "varies")))
+    keeps_for_some = any(cues.get(k) is not None and cues[k].search(sentence) for k in ("restrictive", "varies"))
+    return bool(universal and keeps_for_some)
 
 
 def read_verdict(question: Question, lead: Scored, focus: Focus, vocab: Vocab | None = None) -> str | None:
@@ -54,8 +55,9 @@ def read_verdict(question: Question, lead: Scored, focus: Focus, vocab: Vocab | 
     words = set(question.words)
     asked = set(tokens(last_asked(question.text)))   # after a premise, the question sentence itself
     overlap = max(lead.overlap, len(asked & set(tokens(lead.sentence))) / max(1, len(asked)))
-    if vocab is not None and question.language != "en" and getattr(lead.passage, "language", "en") == "en":   # Dutch words seldom meet an English note's:
-        concepts = set(question.concepts) - {c for v in focus.voices for c in v.concepts}   # its concepts do
+    # Dutch words seldom meet an English note's sentence; the question's concepts do
+    if vocab is not None and question.language != "en" and getattr(lead.passage, "language", "en") == "en":
+        concepts = set(question.concepts) - {c for v in focus.voices for c in v.concepts}
         overlap = max(overlap, len(concepts & set(vocab.concepts(lead.sentence))) / max(1, len(concepts)))
     cues = focus.verdict_cues
     explicit = cues.get("explicit") and cues["explicit"].search(lead.sentence)
@@ -75,7 +77,7 @@ def read_verdict(question: Question, lead: Scored, focus: Focus, vocab: Vocab | 
     def weight(c: str) -> tuple[bool, int]:
         after = turn is not None and lead.sentence.find(c) >= turn.start()
         return after and bool(asked & set(tokens(c))), _shared(words, c)
-    clause = max(_CLAUSE.split(lead.sentence), key=weight)
+    clause = max(CLAUSE.split(lead.sentence), key=weight)
     negated = bool(focus.negation.search(clause))
     if cues.get("beyond") and cues.get("still") and cues["beyond"].search(question.text) and cues["still"].search(clause):
         negated = True

@@ -16,12 +16,11 @@ import re
 from .claims import NEGATIVE, POLAR_VERDICTS, VERDICT_LEADS, Claim
 from .lang import NAME, tokens
 from .question import Focus, Question, last_asked
-from .stance import Scored, not_for_all, read_verdict
+from .stance import CLAUSE, Scored, not_for_all, read_verdict
 
 _OWN_LEAD = re.compile(r"^((largely|mostly|grotendeels|grotendeels wel)\s+)?(yes|no|ja|nee)(,? (with|met) nuance)?\s*:\s*",
                        re.I)
 _NOT_BY_ITSELF = {"en": "No, not by itself.", "nl": "Nee, niet vanzelf."}
-_CLAUSES = re.compile(r"[,;:]\s+|\s+(?:but|however|whereas|while)\s+")
 _TURNED = {"yes": "no", "yes-with-nuance": "no", "no": "yes"}
 # Share of the question's words the claim sentence must share before its verdict is read as the answer (below it
 # the sentence is about the topic, not about what the question asks of it).
@@ -44,7 +43,7 @@ def adjusted(q: Question, claim: Claim, verdict: str | None, focus: Focus) -> tu
         # "does the contract disappear?" answered by a claim saying the roles "do not disappear": no
         if cues.get("contrary") and cues["contrary"].search(asked) and verdict in _TURNED \
                 and any(focus.negation.search(clause) and cues["contrary"].search(clause)
-                        for item in claim.sentences["en"] for clause in _CLAUSES.split(item["say"])):
+                        for item in claim.sentences["en"] for clause in CLAUSE.split(item["say"])):
             return "no", "contrary"
         if verdict in _TURNED and reported_negative(q.text, focus):
             return _TURNED[verdict], "contrary"
