@@ -16,7 +16,7 @@ from .lang import NAME
 from .question import INTENTS, Question, detect_intents, last_asked, load_focus, understand  # noqa: F401 (re-exported)
 from .result import Answer, History, history_turns
 from .followup import rewrite
-from .retrieval import Passage, Retriever, get_retriever, validate_question
+from .retrieval import Passage, Retriever, get_retriever, tokens, validate_question
 from .settings import Settings
 from .vocab import Vocab
 
@@ -55,6 +55,7 @@ our my your to in on at for with from by of about between most more less all eve
 _CORE = frozenset({"client", "contractor", "customer", "supplier", "partner", "strategic_partner", "rasci", "sla_ola",
                    "series", "maturity", "range", "hierarchy", "coexist", "hybrid", "assignment"})
 _SENTENCE_VECTORS: dict = {}   # sentence -> unit vector, filled as composed answers need them
+UNFAMILIAR_SHARE = 0.4   # share of unknown words that makes a question with no known topic out of scope
 TOPIC_PENALTY = 6   # on top of claims.py's 2 for any concept a claim leaves out: a left-out topic weighs more
 ADVICE_QUERY = "proposes recommends remedy advice solution"   # added to a what-to-do question's second search
 COMPOSE_K = 8   # passages a composed answer may draw its sentences from
@@ -111,13 +112,27 @@ class RulesAnswerer(JoinedClaims):
             # practical advice (law, tax, prices) only from a document of the user's that speaks to it
             # (asked in the question sentence: "… we deliver and invoice. What would have to change?" is not)
             practical = self.focus.practical.search(last_asked(cleaned)) and not any(p.voice == "document" for p in found.passages[:3])
-            if not practical and (concepts or found.best_similarity >= self.settings.min_similarity_no_concept):
+            # a question that names none of the topics is in scope when it names an author of the sources
+            # ("welke drie manieren noemen Doz en Hamel?"), or when its passages are close and its words known
+            known = concepts or any(names_author(asked, p) for p in found.passages[:COMPOSE_K]) or (
+                found.best_similarity >= self.settings.min_similarity_no_concept and not self.unfamiliar(asked, lang))
+            if not practical and known:
                 result = self._choose(question_, intents, found.passages, injected)
         if result is None:
             result = self._refusal(lang, injected)
         result.rewritten_question = standalone
         result.notices = notices + result.notices
         return result
+
+    def unfamiliar(self, question: str, lang: str) -> bool:
+        """An English question most of whose words the sources never use ("What is the EU tender threshold
+        for …?"): close passages share only its generic words. (Dutch words are mostly unknown to the English
+        notes, so Dutch questions are not judged this way.)"""
+        if lang != "en":
+            return False
+        words = [t for t in dict.fromkeys(tokens(question)) if len(t) > 2]
+        unknown = [t for t in words if not self.retriever.knows(t)]
+        return len(unknown) >= UNFAMILIAR_SHARE * max(1, len(words))
 
     def unknown_focus(self, question: str) -> str | None:
         """The word a what/which question asks about, when no stored chunk uses it (nor the concept list)."""
@@ -354,7 +369,9 @@ class RulesAnswerer(JoinedClaims):
 
     def _in_glicks_terms(self, q: Question) -> bool:
         """A described arrangement asked about in Glick's terms: his name, his range, or his customer type."""
-        return "glick" in q.voices or bool({"range", "customer"} & set(self.vocab.concepts(last_asked(q.text))))
+        # (an internal department serving the rest of the organisation is Glick's own setting)
+        return "glick" in q.voices or any(c["id"] == "internal_service" for c in q.situation) or \
+            bool({"range", "customer"} & set(self.vocab.concepts(last_asked(q.text))))
 
     def _best_passage(self, note_id: str, sentence: str, section: str | None) -> Passage | None:
         candidates = self.retriever.note_passages(note_id)
