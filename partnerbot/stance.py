@@ -89,6 +89,9 @@ def read_verdict(question: Question, lead: Scored, focus: Focus, vocab: Vocab | 
     if cues.get("universal") and cues.get("restrictive") and cues["universal"].search(last_asked(question.text)) \
             and cues["restrictive"].search(lead.sentence) and not cues["universal"].search(lead.sentence):
         negated = True
+    if cues.get("same") and cues.get("differs") and cues["same"].search(last_asked(question.text)) \
+            and cues["differs"].search(lead.sentence):
+        negated = True   # "just another word for …?" answered by what sets the two apart
     if NEGATIVE.search(question.text):
         negated = not negated
     if negated:

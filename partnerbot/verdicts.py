@@ -25,6 +25,10 @@ _TURNED = {"yes": "no", "yes-with-nuance": "no", "no": "yes"}
 # Share of the question's words the claim sentence must share before its verdict is read as the answer (below it
 # the sentence is about the topic, not about what the question asks of it).
 IMPLIED_OVERLAP = 0.3
+# a claim that answers with one of Glick's types ("A client relationship: …"), and the types a reported view names
+_TYPED_LEAD = re.compile(r"^(?:an? |een )?(customer|client|partner|klant|cli[eë]nt)(?:relatie| relationship)\b", re.I)
+_TYPES = re.compile(r"\b(customers?|clients?|partners?|klant(?:en)?|cli[eë]nt(?:en)?)\b", re.I)
+_TYPE_OF = {"klant": "customer", "cliënt": "client", "client": "client"}
 
 
 def adjusted(q: Question, claim: Claim, verdict: str | None, focus: Focus) -> tuple[str | None, str]:
@@ -64,6 +68,9 @@ def adjusted(q: Question, claim: Claim, verdict: str | None, focus: Focus) -> tu
             return "no", "implied"
         if still_so(asked, [item["say"] for item in claim.sentences["en"]], focus):
             return "no", "still"
+        reported = reported_type(q.text, claim, focus)
+        if reported is not None:
+            return reported, "implied"
         implied = implied_verdict(q, claim, focus)
         if implied is not None:
             return implied, "implied"
@@ -79,6 +86,25 @@ def reported_negative(text: str, focus: Focus) -> bool:
         return False
     views = [s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if reported.search(s) and not s.endswith("?")]
     return bool(views) and bool(focus.negation.search(views[-1][reported.search(views[-1]).end():]))
+
+
+def _type(word: str) -> str:
+    word = word.lower().rstrip("s").removesuffix("en")
+    return _TYPE_OF.get(word, word)
+
+
+def reported_type(text: str, claim: Claim, focus: Focus) -> str | None:
+    """"My boss says Glick would keep those departments at arm's length as customers. Right?" answered by a claim
+    that leads with another of Glick's types ("A client relationship: …"): no; with the same type: yes."""
+    typed = _TYPED_LEAD.match(claim.sentences["en"][0]["say"])
+    reported = focus.verdict_cues.get("reported")
+    if typed is None or reported is None:
+        return None
+    views = [s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if reported.search(s) and not s.endswith("?")]
+    named = {_type(m.group(1)) for m in _TYPES.finditer(views[-1][reported.search(views[-1]).end():])} if views else set()
+    if len(named) != 1:
+        return None
+    return "yes" if named == {_type(typed.group(1))} else "no"
 
 
 def still_so(asked: str, sentences: list[str], focus: Focus) -> bool:
