@@ -38,7 +38,7 @@ class Passage:
     caveat: str = ""
     language: str = "en"
     reference: str = ""
-    similarity: float = 0.0      # dense cosine similarity to the query (0 when only BM25 found it)
+    similarity: float = 0.0      # dense cosine to the query (0: only BM25 found it, vectors not in memory)
 
     def public(self) -> dict:
         """The JSON contract of `search --json` (plus section/caveat/doc_id extras)."""
@@ -207,10 +207,22 @@ class Retriever:
                                            weight_mask=weights)
         return [(int(d), float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
 
-    def _dense_ranks(self, index: _Index, query: str, n: int, mask=None, owner: str | None = None) -> list[tuple[int, float]]:
+    def _dense_ranks(self, index: _Index, vector, n: int, mask=None, owner: str | None = None) -> list[tuple[int, float]]:
         if not index.ids:
             return []
-        return self.nearest(self.store.embedder.embed_one(query), n, index, mask, owner)
+        return self.nearest(vector, n, index, mask, owner)
+
+    @staticmethod
+    def _cosines(index: _Index, vector, rows: list[int]) -> dict[int, float]:
+        """Cosine of the query with chunks dense search did not rank (BM25 found them), when the vectors are in
+        memory; {} otherwise (their similarity stays 0)."""
+        import numpy as np
+
+        if index.vectors is None or not rows:
+            return {}
+        query = np.asarray(vector, dtype=np.float32)
+        query /= max(float(np.linalg.norm(query)), 1e-12)
+        return {row: float(index.vectors[row] @ query) for row in rows}
 
     def nearest(self, vector: list[float], n: int, index: _Index | None = None, mask=None,
                 owner: str | None = None) -> list[tuple[int, float]]:
@@ -254,12 +266,14 @@ class Retriever:
         n = max(self.settings.candidates, k)
         # an English-only model gets Dutch questions translated through the concept map first
         multilingual = getattr(self.store.embedder, "multilingual", False)
-        dense = self._dense_ranks(index, query if multilingual else self.vocab.translate(query), n, mask, owner)
+        vector = self.store.embedder.embed_one(query if multilingual else self.vocab.translate(query)) if index.ids else None
+        dense = self._dense_ranks(index, vector, n, mask, owner)
         lexical = self._bm25_ranks(index, tokens(expanded) + (dutch_tokens(query) if language == "nl" else []), n,
                                    mask)
         fused = self._fuse(index, dense, lexical, {language, "en"} if multilingual else None)
         similarity = dict(dense)
         order = sorted(fused, key=lambda r: (-fused[r], index.ids[r]))[:k]
+        similarity.update(self._cosines(index, vector, [r for r in order if r not in similarity]))
         passages = [_passage(index, row, rank, fused[row], similarity.get(row, 0.0))
                     for rank, row in enumerate(order, 1)]
         return SearchResult(query, expanded, passages)

@@ -60,6 +60,7 @@ TOPIC_PENALTY = 6   # on top of claims.py's 2 for any concept a claim leaves out
 ADVICE_QUERY = "proposes recommends remedy advice solution"   # added to a what-to-do question's second search
 COMPOSE_K = 8   # passages a composed answer may draw its sentences from
 VOICE_K = 40    # how far a search reaches for passages in the voice a question names
+VOICE_MIN = 8   # passages in that voice a composed answer should be able to choose from (up to 4 more are added)
 VOICE_LABEL = {"author": "the article's author", "chatgpt": "a quoted ChatGPT answer", "bing": "a quoted Bing answer",
                "reader": "a reader's comment", "literature": "a literature note", "document": "your document"}
 
@@ -193,15 +194,17 @@ class RulesAnswerer(JoinedClaims):
         from a wider search (a question about the literature, not about what ChatGPT said of it; a comparison of
         two voices hears both)."""
         voices = [v for v in (self.focus.voice(vid) for vid in q.voices) if v is not None]
-        missing = [v for v in voices if not any(v.speaks(p) for p in strong)]
+        missing = [v for v in voices if sum(v.speaks(p) for p in strong) < VOICE_MIN]
         # a name after the first word may be an author of the literature ("what does Koppenjan say …?")
         named = NAME.search(q.text) is not None and not any(names_author(q.text, p) for p in strong)
         if not missing and not named:
             return []
         wider = self.retriever.search(q.text, k=VOICE_K).passages
         # (a named author's passage needs no similarity: BM25 alone may have found it by the name)
-        return [p for p in wider if any(v.speaks(p) for v in missing) and p.similarity >= self.settings.min_similarity
-                or named and names_author(q.text, p)][:4]
+        known = {p.chunk_id for p in strong}
+        return [p for p in wider if p.chunk_id not in known and (
+            any(v.speaks(p) for v in missing) and p.similarity >= self.settings.min_similarity
+            or named and names_author(q.text, p))][:4]
 
     def _meaning(self, question: str, sentences: list[str]) -> dict[str, float]:
         """Cosine of each sentence with the question; sentence vectors are cached per process (the notes do not
