@@ -60,7 +60,7 @@ TOPIC_PENALTY = 6   # on top of claims.py's 2 for any concept a claim leaves out
 ADVICE_QUERY = "proposes recommends remedy advice solution"   # added to a what-to-do question's second search
 COMPOSE_K = 8   # passages a composed answer may draw its sentences from
 VOICE_K = 40    # how far a search reaches for passages in the voice a question names
-VOICE_MIN = 8   # passages in that voice a composed answer should be able to choose from (up to 4 more are added)
+VOICE_MIN = 3   # passages in that voice a composed answer should be able to choose from (up to 4 more are added)
 VOICE_LABEL = {"author": "the article's author", "chatgpt": "a quoted ChatGPT answer", "bing": "a quoted Bing answer",
                "reader": "a reader's comment", "literature": "a literature note", "document": "your document"}
 
