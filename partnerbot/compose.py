@@ -48,10 +48,13 @@ def _facts(sentence: str, vocab: Vocab) -> tuple[frozenset, frozenset]:
 
 
 @lru_cache(maxsize=4)
-def dutch_terms(corpus_dir: str) -> dict[str, str]:
-    """concept -> its first Dutch term (concepts.yaml), for glossing English sentences in a Dutch answer."""
+def dutch_terms(corpus_dir: str) -> dict[str, tuple[str, str]]:
+    """concept -> (its first English term, its first Dutch term) (concepts.yaml), for glossing English sentences
+    in a Dutch answer. Only the first terms translate each other: the others are what else names the topic
+    ("procurement" is not "transactioneel", "uav-gc" is not "marktvisie")."""
     data = yaml.safe_load((Path(corpus_dir) / "concepts.yaml").read_text(encoding="utf-8")) or {}
-    return {c: (langs.get("nl") or [None])[0] for c, langs in (data.get("concepts") or {}).items() if langs.get("nl")}
+    return {c: (str(langs["en"][0]).lower(), langs["nl"][0]) for c, langs in (data.get("concepts") or {}).items()
+            if langs.get("nl") and langs.get("en")}
 
 
 @lru_cache(maxsize=4)
@@ -279,8 +282,10 @@ def _dutch(chosen, citations, verdict, focus: Focus, vocab: Vocab, corpus_dir: s
             last_who = who
         parts.append(f"“{s.sentence}” [{citations[s.passage.chunk_id].marker}]")
         for concept, term in english_terms(s.sentence, vocab):
-            if concept in terms and term not in glossed and terms[concept] not in glossed.values():
-                glossed[term] = terms[concept]
+            head, dutch_head = terms.get(concept, ("", ""))
+            if term.lower().removesuffix("s") == head.removesuffix("s") and term not in glossed \
+                    and dutch_head not in glossed.values():
+                glossed[term] = dutch_head
         for rx, english, word in dutch_words(corpus_dir):
             if english not in glossed and word not in glossed.values() and rx.search(s.sentence):
                 glossed[english] = word

@@ -150,7 +150,9 @@ class RulesAnswerer(JoinedClaims):
         """The best-scoring claim for the question (among those `accept` takes, if given), or None."""
         concepts = self.vocab.concepts(question) if concepts is None else concepts
         intents = detect_intents(question) if intents is None else intents
-        voiced = {c for v in self.focus.voices for c in v.concepts}
+        # a work of the literature (Kraljic, the UAV-GC) is a topic as well as a voice: a claim leaving it out
+        # answers something else
+        voiced = {c for v in self.focus.voices if v.id != "literature" for c in v.concepts}
         topics = [c for c in concepts if c not in PARTIES and c not in voiced]
         best, best_score = None, None
         for claim in self.claims:
@@ -277,7 +279,7 @@ class RulesAnswerer(JoinedClaims):
         pairs, english_said = [], []
         added = covering_sentences(q, claim, self.claims, self.vocab, self.focus, self.match_claim, use_lang)
         items = list(zip(claim.sentences["en"], claim.sentences[use_lang]))
-        if how in ("not_for_all", "still", "not_a_goal"):   # "No." leads with the sentence that tells why
+        if how in ("not_for_all", "still", "not_a_goal", "contrary"):   # "No." leads with the sentence telling why
             items = telling_first(items, how, self.focus)
         elif not claim.leads:
             items = named_first(items, q.text)

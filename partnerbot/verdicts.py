@@ -45,9 +45,7 @@ def adjusted(q: Question, claim: Claim, verdict: str | None, focus: Focus) -> tu
                 and verdict in _TURNED and not cues["contrary"].search(said):
             return _TURNED[verdict], "contrary"
         # "does the contract disappear?" answered by a claim saying the roles "do not disappear": no
-        if cues.get("contrary") and cues["contrary"].search(asked) and verdict in _TURNED \
-                and any(focus.negation.search(clause) and cues["contrary"].search(clause)
-                        for item in claim.sentences["en"] for clause in CLAUSE.split(item["say"])):
+        if verdict in _TURNED and _denies_contrary(asked, claim, focus):
             return "no", "contrary"
         if verdict in _TURNED and reported_negative(q.text, focus):
             return _TURNED[verdict], "contrary"
@@ -68,6 +66,8 @@ def adjusted(q: Question, claim: Claim, verdict: str | None, focus: Focus) -> tu
             return "no", "implied"
         if still_so(asked, [item["say"] for item in claim.sentences["en"]], focus):
             return "no", "still"
+        if _denies_contrary(asked, claim, focus):   # "must they drop their roles?" - "the roles are not abolished"
+            return "no", "contrary"
         reported = reported_type(q.text, claim, focus)
         if reported is not None:
             return reported, "implied"
@@ -86,6 +86,15 @@ def reported_negative(text: str, focus: Focus) -> bool:
         return False
     views = [s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if reported.search(s) and not s.endswith("?")]
     return bool(views) and bool(focus.negation.search(views[-1][reported.search(views[-1]).end():]))
+
+
+def _denies_contrary(asked: str, claim: Claim, focus: Focus) -> bool:
+    """The question asks whether something contrary holds ("does the contract disappear?") and a clause of the
+    claim denies it ("the roles do not disappear")."""
+    contrary = focus.verdict_cues.get("contrary")
+    return contrary is not None and bool(contrary.search(asked)) and any(
+        focus.negation.search(clause) and contrary.search(clause)
+        for item in claim.sentences["en"] for clause in CLAUSE.split(item["say"]))
 
 
 def _type(word: str) -> str:
@@ -124,7 +133,8 @@ def still_so(asked: str, sentences: list[str], focus: Focus) -> bool:
 def telling_first(pairs: list, how: str, focus: Focus) -> list:
     """(English item, item) pairs with the first whose English sentence carries the verdict moved to the front: the
     one saying it varies (how "not_for_all") or that it is still so (how "still")."""
-    cue = focus.verdict_cues.get({"not_for_all": "varies", "still": "still", "not_a_goal": "not_a_goal"}.get(how, ""))
+    cue = focus.verdict_cues.get({"not_for_all": "varies", "still": "still", "not_a_goal": "not_a_goal",
+                                  "contrary": "contrary"}.get(how, ""))
     if cue is None:
         return pairs
     at = next((n for n, (english, _i) in enumerate(pairs) if cue.search(english["say"])), 0)
