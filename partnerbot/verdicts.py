@@ -173,6 +173,10 @@ def implied_verdict(q: Question, claim: Claim, focus: Focus) -> str | None:
     if negated:
         overlap, best = max(negated, key=lambda pair: pair[0])
     verdict = read_verdict(q, Scored(0.0, overlap, best, None, 0), focus)
+    cues = focus.verdict_cues
+    if verdict == "no" and cues.get("possible") and cues.get("not_identity") and not NEGATIVE.search(q.text) \
+            and cues["possible"].search(last_asked(q.text)) and cues["not_identity"].search(best):
+        return "yes-with-nuance"   # "can it also be a partnership?" - "it is not the same thing as one"
     return verdict if verdict in POLAR_VERDICTS else None
 
 
