@@ -15,7 +15,8 @@ from .lang import sentences, tokens
 
 # Questions that ask about the negative ("was it wrong?", "is it fabricated?") flip a claim's yes/no verdict.
 NEGATIVE = re.compile(r"\b(wrong|incorrect|false|fabricated|fake|made up|invented|mistaken|error|fout|onjuist|"
-                      r"verzonnen|nep|vergist)\b", re.I)
+                      r"verzonnen|nep|vergist|downsides?|drawbacks?|disadvantages?|pitfalls?|nadeel|nadelen|keerzijde)\b",
+                      re.I)
 _DOUBTS = re.compile(r"\b(really|actually|truly|in fact|echt|werkelijk|eigenlijk|wel degelijk)\b", re.I)
 POLAR_VERDICTS = {"yes", "no", "yes-with-nuance", "depends", "not-established"}
 # A yes/no claim's first sentence may open with its verdict; it is kept apart and said only to yes/no questions,

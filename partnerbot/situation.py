@@ -47,6 +47,7 @@ def situation_lead(question: Question, focus: Focus, lang: str) -> tuple[list[tu
         out.insert(1, (asked[0].get(lang, ""), asked[0].get("cite") or {}))
         general = general[1:]
         verdict = asked[0].get("verdict", verdict)
+        verdict = next((v for sid, v in (asked[0].get("verdicts") or {}).items() if sid in found), verdict)
     out += [(item.get(lang, ""), item.get("cite") or {}) for item in general]
     return [(text, cite) for text, cite in out if text], verdict
 
