@@ -349,7 +349,10 @@ def understand(text: str, vocab: Vocab, focus: Focus, intents: list[str]) -> Que
             voices = [v for v in voices if not checked.search(v)]
     pieces = [p for p in _PARTS.split(text) if p and len(p.split()) >= 3]
     parts = [list(dict.fromkeys(tokens(vocab.expand(p)))) for p in pieces] if len(pieces) > 1 else []
-    compares = any(pattern.search(text) for pattern, _group in focus.groups)
+    # "both articles", or two voices asked whether they said the same ("did ChatGPT and Bing give the same answer?")
+    same = focus.verdict_cues.get("same")
+    compares = any(pattern.search(text) for pattern, _group in focus.groups) or \
+        len(voices) >= 2 and same is not None and bool(same.search(last_asked(text)))
     return Question(text=text, language=language, concepts=concepts, intents=intents, answer_type=kind, compares=compares,
                     voices=voices, not_voices=aside, situation=situation, words=words, parts=parts,
                     asks_yes_no=bool(dict(focus.answer_types)["verdict"].search(text)) if "verdict" in dict(
