@@ -16,7 +16,8 @@ from .lang import NAME
 from .question import INTENTS, Question, detect_intents, last_asked, load_focus, understand  # noqa: F401 (re-exported)
 from .result import Answer, History, history_turns
 from .followup import rewrite
-from .retrieval import Passage, Retriever, get_retriever, tokens, validate_question
+from .retrieval import Passage, Retriever, get_retriever, validate_question
+from .scope import off_topic_question, unfamiliar, unknown_focus, unknown_name
 from .settings import Settings
 from .vocab import Vocab
 
@@ -35,27 +36,7 @@ _INJECTION = re.compile(
     r"\b(always |only )?(answer|reply|respond) (to )?(every|all|each|any)\b.{0,20}\bwith\b|^\W*say that\b|"
     r"\btell (the user|users|everyone|the reader) that\b|\b(antwoord|zeg) (altijd|alleen)\b|^\W*zeg dat\b",
     re.I)
-# Topics plainly outside the sources; a question about them is refused even if it names a company in the corpus.
-_OFF_TOPIC = re.compile(
-    r"\b(weather|forecast|rain|weerbericht|regen|recipe|recept|bake|bak|cook|koken|football|soccer|voetbal|champions league|"
-    r"wedstrijd|election|elections|verkiezing\w*|shares?\b.*\bbuy|buy\b.*\bshares?|stock|stocks|aandelen|invest\w*|"
-    r"beleggen|capital of|hoofdstad|headache|hoofdpijn|remedy|medicine|medicijn|python|javascript)\b|"
-    r"\b(tell|write|give|make|vertel|schrijf|maak|geef)\b.{0,12}\b(joke|grap|poem|gedicht|mop)\b",
-    re.I)
-# What a "what/which …" question asks for follows the question word ("What VAT rate…", "Which CRM package…"
-# in English questions). When no source uses that word, the sources cannot answer it, whatever concepts the
-# question also names ("…to a client in Belgium"), so it is refused rather than answered beside the point.
-_FOCUS = re.compile(r"^\W*(?:what|which|how much|how many)\s+([\w'-]+)(?:\s+([\w'-]+))?", re.I)
-_FOCUS_STOP = frozenset("is are was were does do did can could should would will may might must has have had else "
-                        "exactly really".split())
-# After these the word was a verb with its object or clause ("What drives a partnership?", "What happens when…").
-_AFTER_VERB = frozenset("""a an the this that these those who whom when where why how whether if it its his her their
-our my your to in on at for with from by of about between most more less all every each some any no""".split())
-# Concepts that make a question about relationships even when it also mentions an off-topic word.
-_CORE = frozenset({"client", "contractor", "customer", "supplier", "partner", "strategic_partner", "rasci", "sla_ola",
-                   "series", "maturity", "range", "hierarchy", "coexist", "hybrid", "assignment"})
 _SENTENCE_VECTORS: dict = {}   # sentence -> unit vector, filled as composed answers need them
-UNFAMILIAR_SHARE = 0.4   # share of unknown words that makes a question with no known topic out of scope
 TOPIC_PENALTY = 6   # on top of claims.py's 2 for any concept a claim leaves out: a left-out topic weighs more
 ADVICE_QUERY = "proposes recommends remedy advice solution"   # added to a what-to-do question's second search
 COMPOSE_K = 8   # passages a composed answer may draw its sentences from
@@ -95,9 +76,9 @@ class RulesAnswerer(JoinedClaims):
         notices = ["Instructions inside questions are ignored; partnerbot only answers from its sources."] if injected else []
         result = None
         concepts = self.vocab.concepts(asked) if asked else []
-        off_topic = bool(_OFF_TOPIC.search(cleaned)) and not _CORE & set(self.vocab.concepts(cleaned))
+        off_topic = off_topic_question(cleaned, self.vocab)
         # English only: the notes are English, so most Dutch words are unknown to them ("Welke drie soorten…")
-        unknown = self.unknown_focus(asked) if asked and not off_topic and lang == "en" else None
+        unknown = unknown_focus(asked, self.retriever, self.vocab) if asked and not off_topic and lang == "en" else None
         if unknown:
             result = self._refusal(lang, injected, unknown)
         elif asked and not off_topic:
@@ -105,6 +86,11 @@ class RulesAnswerer(JoinedClaims):
             question_ = understand(asked, self.vocab, self.focus, intents)
             question_.language = lang
             question_.injected = injected
+            # a name no source mentions, in the question sentence of a question that describes no arrangement
+            # of the asker's ("Is Salesforce or HubSpot better for …?"): the sources cannot speak to it
+            name = None if question_.situation else unknown_name(last_asked(asked), self.retriever, self.vocab)
+            if name is not None:
+                return self._finished(self._refusal(lang, injected, name), standalone, notices)
             if question_.polar and "yesno" not in intents:   # "… . Is that really so?" is a yes/no question too
                 intents = intents + ["yesno"]
             if question_.asks_choice:   # "are they customers or clients?" asks which, not yes or no
@@ -116,33 +102,18 @@ class RulesAnswerer(JoinedClaims):
             # a question that names none of the topics is in scope when it names an author of the sources
             # ("welke drie manieren noemen Doz en Hamel?"), or when its passages are close and its words known
             known = concepts or any(names_author(asked, p) for p in found.passages[:COMPOSE_K]) or (
-                found.best_similarity >= self.settings.min_similarity_no_concept and not self.unfamiliar(asked, lang))
+                found.best_similarity >= self.settings.min_similarity_no_concept and not unfamiliar(asked, lang, self.retriever))
             if not practical and known:
                 result = self._choose(question_, intents, found.passages, injected)
         if result is None:
             result = self._refusal(lang, injected)
+        return self._finished(result, standalone, notices)
+
+    @staticmethod
+    def _finished(result: Answer, standalone: str | None, notices: list[str]) -> Answer:
         result.rewritten_question = standalone
         result.notices = notices + result.notices
         return result
-
-    def unfamiliar(self, question: str, lang: str) -> bool:
-        """An English question most of whose words the sources never use ("What is the EU tender threshold
-        for …?"): close passages share only its generic words. (Dutch words are mostly unknown to the English
-        notes, so Dutch questions are not judged this way.)"""
-        if lang != "en":
-            return False
-        words = [t for t in dict.fromkeys(tokens(question)) if len(t) > 2]
-        unknown = [t for t in words if not self.retriever.knows(t)]
-        return len(unknown) >= UNFAMILIAR_SHARE * max(1, len(words))
-
-    def unknown_focus(self, question: str) -> str | None:
-        """The word a what/which question asks about, when no stored chunk uses it (nor the concept list)."""
-        match = _FOCUS.match(question)
-        word, after = (match.group(1), (match.group(2) or "").lower()) if match else ("", "")
-        if not word or word.lower() in _FOCUS_STOP or after in _AFTER_VERB or word.lower().endswith("ed"):
-            return None
-        known = self.retriever.knows(word) or self.vocab.concepts(word) or self.vocab.expand(word) != word
-        return None if known else word
 
     # --- strategies -------------------------------------------------------------------------------------
     def match_claim(self, question: str, concepts: list[str] | None = None, intents: list[str] | None = None,
