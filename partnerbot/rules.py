@@ -143,6 +143,10 @@ class RulesAnswerer(JoinedClaims):
         if q.is_situation:
             return self._situation(q, intents, passages)
         claim = self.match_claim(q.text, q.concepts, intents)
+        cue = self.focus.verdict_cues.get("proposes")
+        if q.answer_type == "advice" and cue is not None:   # what to do: a claim that proposes something
+            claim = self.match_claim(q.text, q.concepts, intents, accept=lambda c: any(
+                cue.search(item["say"]) for item in c.sentences["en"])) or claim
         # a claim written about all the voices a comparison names answers it; otherwise each voice's own claim
         both = claim is not None and all(self._claim_speaks(claim, [vid]) for vid in q.voices)
         joined = (None if both else self._by_voices(q, intents, passages)) or self._by_parts(q, intents, passages, claim)
