@@ -5,7 +5,9 @@ corpus/placement.yaml)."""
 
 from __future__ import annotations
 
-from .question import Focus, Question
+import re
+
+from .question import Focus, Question, last_asked
 
 
 def situation_lead(question: Question, focus: Focus, lang: str) -> tuple[list[tuple[str, dict]], str | None]:
@@ -80,9 +82,15 @@ def glick_lead(question: Question, focus: Focus, lang: str) -> tuple[list[tuple[
         for kind, weight in (cue.get("glick") or {}).items():
             scores[kind] = scores.get(kind, 0.0) + weight
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+    mixed = len(ranked) > 1 and ranked[1][1] >= data.get("glick_mixed", 99)
+    if mixed or len(ranked) > 1 and ranked[1][1] == ranked[0][1]:
+        # "… a standard catalogue for all. Now one directorate wants something new with us. Which type fits that?":
+        # the arrangement after the turn is the one asked about, when it alone places one type
+        ranked = _after_turn(question, focus) or ranked
+        mixed = len(ranked) > 1 and ranked[1][1] >= data.get("glick_mixed", 99)
     if not ranked or ranked[0][1] < data.get("glick_evidence", 2) or len(ranked) > 1 and ranked[1][1] == ranked[0][1]:
         return None
-    if len(ranked) > 1 and ranked[1][1] >= data.get("glick_mixed", 99) and spec.get("mixed"):
+    if mixed and spec.get("mixed"):
         items = list(spec["mixed"]) + list(spec.get("range") or ())
         return [(item.get(lang, item["en"]), item.get("cite") or {}) for item in items], "mixed"
     kind = ranked[0][0]
@@ -90,3 +98,20 @@ def glick_lead(question: Question, focus: Focus, lang: str) -> tuple[list[tuple[
     key = f"{kind}_internal" if kind == "client" and "internal_service" in ids and f"{kind}_internal" in spec else kind
     items = list(spec.get(key) or ()) + list(spec.get("range") or ())
     return [(item.get(lang, item["en"]), item.get("cite") or {}) for item in items], kind
+
+
+def _after_turn(question: Question, focus: Focus) -> list[tuple[str, float]]:
+    """Glick scores of the signals after the description's last turn ("Now …", "Nu …") when the question sentence
+    asks about that new arrangement; [] when there is no such turn or it places no single type."""
+    turn, asked = focus.situation.get("turn"), focus.situation.get("asks_new")
+    if not turn or not asked or not re.search(asked, last_asked(question.text), re.I):
+        return []
+    starts = [m.end() for m in re.finditer(turn, question.text, re.I)]
+    if not starts:
+        return []
+    scores: dict[str, float] = {}
+    for cue in focus.signals(question.text[starts[-1]:]):
+        for kind, weight in (cue.get("glick") or {}).items():
+            scores[kind] = scores.get(kind, 0.0) + weight
+    ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+    return ranked if ranked and (len(ranked) == 1 or ranked[1][1] < ranked[0][1]) else []
