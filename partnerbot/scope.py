@@ -63,7 +63,9 @@ def unknown_focus(question: str, retriever: Retriever, vocab: Vocab) -> str | No
 
 
 def _known(name: str, retriever: Retriever, vocab: Vocab) -> bool:
-    return any(retriever.knows(n) or vocab.concepts(n) for n in (name, name.removesuffix("s")))
+    """The sources use the name (or its singular), or one part of a compound ("IT-relaties")."""
+    forms = (name, name.removesuffix("s"), *(part for part in name.split("-") if len(part) > 1))
+    return any(retriever.knows(n) or vocab.concepts(n) for n in forms)
 
 
 def unknown_name(asked: str, retriever: Retriever, vocab: Vocab) -> str | None:

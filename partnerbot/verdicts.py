@@ -25,6 +25,7 @@ _TURNED = {"yes": "no", "yes-with-nuance": "no", "no": "yes"}
 # Share of the question's words the claim sentence must share before its verdict is read as the answer (below it
 # the sentence is about the topic, not about what the question asks of it).
 IMPLIED_OVERLAP = 0.3
+BARE_CHECK = 6   # words of a question sentence that only asks whether the premise before it holds ("Klopt dat?")
 # a claim that answers with one of Glick's types ("A client relationship: …"), and the types a reported view names
 _TYPED_LEAD = re.compile(r"^(?:an? |een )?(customer|client|partner|klant|cli[eë]nt)(?:relatie| relationship)\b", re.I)
 _TYPES = re.compile(r"\b(customers?|clients?|partners?|klant(?:en)?|cli[eë]nt(?:en)?)\b", re.I)
@@ -36,6 +37,8 @@ def adjusted(q: Question, claim: Claim, verdict: str | None, focus: Focus) -> tu
     sentence that says it varies, or that it is still so, then leads) or "implied"."""
     cues = focus.verdict_cues
     asked = last_asked(q.text)
+    if cues.get("verify") and cues["verify"].search(asked) and len(asked.split()) <= BARE_CHECK:
+        asked = q.text   # "A colleague says ChatGPT called every contractor a partner by itself. Right?" checks that
     said = " ".join(item["say"] for item in claim.sentences["en"])
     if verdict in POLAR_VERDICTS:
         if cues.get("automatic") and cues.get("not_automatic") and cues["automatic"].search(asked) \
