@@ -36,13 +36,22 @@ INTENTS = {
              r"zomaar (gebruiken|citeren|overnemen))\b",
     "yesno": r"(^|[,;:]\s*)\s*(and\s+|en\s+|so\s+|but\s+|maar\s+)?(can|could|is|are|does|do|should|must|may|will|would|did|has|have|was|"
              r"were|kan|kunnen|kun|mag|mogen|moet|moeten|is|zijn|heeft|hebben|heb|hebt|bestaat|bestaan|klopt|klopte|kloppen|klopten|was|waren|wordt|"
-             r"worden|verliest|verliezen|blijft|blijven|gaat|hoort|horen|geldt|staat|draagt|houdt|had|hadden|zou|zouden)\b",
+             r"worden|verliest|verliezen|blijft|blijven|gaat|hoort|horen|geldt|staat|draagt|houdt|had|hadden|zou|zouden)\b"
+             # (a request is no yes/no question: "…, can you sum up what Mills argues?")
+             r"(?!\s+(you|je|jij|u)\s+(please\s+)?(briefly\s+|kort\s+)?(sum|summari[sz]e|explain|give|list|tell|describe|"
+             r"show|name|provide|outline|walk|elaborate|clarify|uitleggen|geven|vertellen|beschrijven|opsommen|"
+             r"toelichten|samenvatten)\b)",
     "definition": r"^\s*(what|wat|define|definieer|explain|leg|describe|beschrijf|how does .* (describe|define))\b|"
                   r"\b(what is|what's|what are|meaning|definition|mean by|stand for|stands for|wat is|wat zijn|wat betekent|"
                   r"betekenis|definitie|staat voor|characteri[sz]\w*|kenmerk\w*|eigenschap\w*)\b",
     "why": r"^\s*(and\s+|en\s+)?(why|waarom|how come|hoezo)\b|\b(what (prompted|triggered|made)|what was the (reason|occasion|trigger)|(de|het) (aanleiding|reden)|wat bracht|wat zette)\b",
 }
 _INTENT_RX = {name: re.compile(rx, re.I) for name, rx in INTENTS.items()}
+# "…, can you sum up what Mills argues?" asks for an answer, not for a yes or no
+_REQUEST = re.compile(r"\b(can|could|would|will|kun|kunt|kan|wil|zou) (you|je|jij|u) (please )?(briefly |kort )?(sum|summari[sz]e|"
+                      r"explain|give|list|tell|describe|show|name|provide|outline|walk|elaborate|clarify|uitleggen|geven|"
+                      r"vertellen|beschrijven|opsommen|toelichten|samenvatten)\b", re.I)
+_TAG = re.compile(r"\b(right|correct|true|isn't it|klopt( dat| het)?|toch)\s*\?", re.I)   # "…, right?" asks yes or no
 
 
 def detect_intents(question: str) -> list[str]:
@@ -355,6 +364,6 @@ def understand(text: str, vocab: Vocab, focus: Focus, intents: list[str]) -> Que
         len(voices) >= 2 and same is not None and bool(same.search(last_asked(text)))
     return Question(text=text, language=language, concepts=concepts, intents=intents, answer_type=kind, compares=compares,
                     voices=voices, not_voices=aside, situation=situation, words=words, parts=parts,
-                    asks_yes_no=bool(dict(focus.answer_types)["verdict"].search(text)) if "verdict" in dict(
-                        focus.answer_types) and not choice else False,
+                    asks_yes_no=bool(dict(focus.answer_types)["verdict"].search(_REQUEST.sub("", text))
+                                     or _TAG.search(text)) if "verdict" in dict(focus.answer_types) and not choice else False,
                     asks_choice=choice)
