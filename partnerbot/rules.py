@@ -36,6 +36,7 @@ _INJECTION = re.compile(
     r"\b(always |only )?(answer|reply|respond) (to )?(every|all|each|any)\b.{0,20}\bwith\b|^\W*say that\b|"
     r"\btell (the user|users|everyone|the reader) that\b|\b(antwoord|zeg) (altijd|alleen)\b|^\W*zeg dat\b",
     re.I)
+_LABEL = re.compile(r"\b(word|term|label|name|relationship|type|kind|relatie|woord|benaming|etiket|soort)\b", re.I)
 _SENTENCE_VECTORS: dict = {}   # sentence -> unit vector, filled as composed answers need them
 TOPIC_PENALTY = 6   # on top of claims.py's 2 for any concept a claim leaves out: a left-out topic weighs more
 ADVICE_QUERY = "proposes recommends remedy advice solution"   # added to a what-to-do question's second search
@@ -283,12 +284,16 @@ class RulesAnswerer(JoinedClaims):
             # the verdict is the type the description places ("are they our clients?" -> customer), and the
             # answer says yes or no to a type the question names: "… they call us their partner. Is that right?"
             # asks about the type the description named last
-            asked = self._parties_named(last_asked(q.text)) or self._parties_named(q.text)[-1:]
+            in_question = self._parties_named(last_asked(q.text))
+            asked = in_question or self._parties_named(q.text)[-1:]
             polar = q.asks_yes_no and not q.asks_choice and not self.focus.asks_type.search(q.text)
             verdict = kind
             if polar and len(asked) == 1 and kind != "mixed":
                 yes_no = ("Yes", "No") if q.language == "en" else ("Ja", "Nee")
                 said = [(f"{yes_no[asked[0] != kind]}: {said[0][0]}", said[0][1])] + said[1:]
+                # "… treat them as customers. Would Glick back that?" asks yes or no; "is that the right word?" the type
+                if not in_question and not _LABEL.search(last_asked(q.text)):
+                    verdict = "no" if asked[0] != kind else "yes"
             if kind == "mixed":   # several types at once: no single type; "should we pick one way?" is no
                 single = self.focus.verdict_cues.get("single")
                 verdict = "no" if q.asks_yes_no and single is not None and single.search(q.text) else None
