@@ -37,6 +37,7 @@ _INJECTION = re.compile(
     r"\btell (the user|users|everyone|the reader) that\b|\b(antwoord|zeg) (altijd|alleen)\b|^\W*zeg dat\b",
     re.I)
 _LABEL = re.compile(r"\b(word|term|label|name|relationship|type|kind|relatie|woord|benaming|etiket|soort)\b", re.I)
+_CALLS = re.compile(r"\b(calls?|called|calling|labels?|labell?ed|refers? to|describes?|noem\w*|genoemd)\b", re.I)   # a label used
 _SENTENCE_VECTORS: dict = {}   # sentence -> unit vector, filled as composed answers need them
 TOPIC_PENALTY = 6   # on top of claims.py's 2 for any concept a claim leaves out: a left-out topic weighs more
 ADVICE_QUERY = "proposes recommends remedy advice solution"   # added to a what-to-do question's second search
@@ -292,7 +293,7 @@ class RulesAnswerer(JoinedClaims):
                 yes_no = ("Yes", "No") if q.language == "en" else ("Ja", "Nee")
                 said = [(f"{yes_no[asked[0] != kind]}: {said[0][0]}", said[0][1])] + said[1:]
                 # "… treat them as customers. Would Glick back that?" asks yes or no; "is that the right word?" the type
-                if not in_question and not _LABEL.search(last_asked(q.text)):
+                if not in_question and not _LABEL.search(last_asked(q.text)) and not _CALLS.search(q.text):
                     verdict = "no" if asked[0] != kind else "yes"
             if kind == "mixed":   # several types at once: no single type; "should we pick one way?" is no
                 single = self.focus.verdict_cues.get("single")

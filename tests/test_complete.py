@@ -103,6 +103,20 @@ def test_a_yes_no_question_about_one_glick_type_is_answered_yes_or_no(rules, ask
     assert first.startswith(lead) and (lead or not first.startswith(("Yes", "No")))
 
 
+@pytest.mark.parametrize("asked, verdict", [
+    ("Our new CFO wants to treat those firms as partners from now on. Would Glick back that approach?", "no"),
+    ("We plan to keep serving them as customers. Would Glick support that?", "yes"),
+    ("Onze directeur wil die bedrijven voortaan als partners behandelen. Is dat verstandig volgens Glick?", "no"),
+])
+def test_a_proposed_approach_is_answered_yes_or_no_not_with_a_type(rules, asked, verdict):
+    """A described arrangement asked whether an approach fits names no type in its question sentence: the verdict
+    is yes or no (the lead still names the type it is placed in)."""
+    answer = rules.answer("We sell one standard HR app to hundreds of firms and we alone decide the roadmap and the "
+                          f"price. {asked}")
+    assert answer.verdict == verdict
+    assert "customer" in _sentences(answer.text)[0].lower() or "klant" in _sentences(answer.text)[0].lower()
+
+
 @pytest.mark.parametrize("question, verdict", [
     ("Isn't it simply impossible to be a company's contractor and its strategic partner at once?", "no"),
     ("Are the contractor role and a strategic partnership mutually exclusive?", "no"),
