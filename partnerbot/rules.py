@@ -9,6 +9,7 @@ from .claims import POLAR_VERDICTS, Claim, load_claims, support
 from .cover import covering_sentences
 from .compose import PARTIES, cite_pairs, compose, names_author
 from .situation import glick_lead, situation_lead
+from .kraljic import kraljic_lead
 from .complete import completion, rendered
 from .verdicts import adjusted, lead, named_first, reported_negative, telling_first
 from .joined import JoinedClaims
@@ -142,6 +143,11 @@ class RulesAnswerer(JoinedClaims):
 
     def _choose(self, q: Question, intents: list[str], passages: list[Passage], injected: bool) -> Answer | None:
         """A claim when one fits the question's focus; otherwise an answer composed from the passages."""
+        placed = kraljic_lead(q, self.focus, "en")
+        if placed is not None:   # purchases described in Kraljic's terms (cheap, scarce, decisive for the margin …)
+            said, verdict = kraljic_lead(q, self.focus, q.language)
+            polar = q.polar or q.asks_yes_no or bool({"yesno", "check"} & set(intents))
+            return self._from_sentences(q, placed[0], said, passages, verdict if polar else None)
         if q.is_situation:
             return self._situation(q, intents, passages)
         claim = self.match_claim(q.text, q.concepts, intents)
@@ -311,6 +317,16 @@ class RulesAnswerer(JoinedClaims):
             elif verdict in ("yes", "no") and self.focus.asks_type.search(last_asked(q.text)):
                 verdict = "partner" if verdict == "yes" else None   # "which type is this?": a partnership, or no
                 #                                                    single type (the stage sentence says which)
+        # "partners or just the client?" outside Glick's terms asks whether it is a partnership: yes or no
+        polar = q.asks_yes_no or q.asks_choice or bool({"yesno", "check"} & set(intents))
+        # the type a "which type" question asks for (on Glick's range, or a partnership on the Totus series)
+        which = glick is not None and verdict == glick[1] or glick is None and verdict == "partner"
+        return self._from_sentences(q, english, said, passages, verdict if polar or which else None)
+
+    def _from_sentences(self, q: Question, english: list, said: list, passages: list[Passage],
+                        verdict: str | None) -> Answer | None:
+        """An answer from (sentence, cite) pairs written for the question (English, and in its language), each
+        cited at the note section it names, completed from the passages."""
         pairs = []
         for (en_text, cite), (text, _cite) in zip(english, said):
             passage = self._best_passage(cite.get("note"), en_text, cite.get("section"))
@@ -319,12 +335,7 @@ class RulesAnswerer(JoinedClaims):
         if not pairs:
             return None
         text, citations = cite_pairs(self._completed(q, pairs, [t for t, _c in english], passages, q.language))
-        # "partners or just the client?" outside Glick's terms asks whether it is a partnership: yes or no
-        polar = q.asks_yes_no or q.asks_choice or bool({"yesno", "check"} & set(intents))
-        # the type a "which type" question asks for (on Glick's range, or a partnership on the Totus series)
-        which = glick is not None and verdict == glick[1] or glick is None and verdict == "partner"
-        return Answer(text=text, citations=citations, mode=self.mode, verdict=verdict if polar or which else None,
-                      language=q.language)
+        return Answer(text=text, citations=citations, mode=self.mode, verdict=verdict, language=q.language)
 
     def _completed(self, q: Question, pairs: list, said: list[str], passages: list[Passage], lang: str) -> list:
         """The answer's (sentence, passage) pairs plus the passages' sentences that cover what the question asks
