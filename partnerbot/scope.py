@@ -68,11 +68,23 @@ def _known(name: str, retriever: Retriever, vocab: Vocab) -> bool:
     return any(retriever.knows(n) or vocab.concepts(n) for n in forms)
 
 
+_PARTY = r"(clients?|contractors?|customers?|suppliers?|vendors?|partners?|opdrachtgevers?|opdrachtnemers?|klant(en)?|leveranciers?)"
+_NAMED_PARTY_AFTER = re.compile(r"^\s+(\w+\s+){0,2}?(be|become|becomes|is|are|was|as|zijn|worden|wordt|als)\s+(\w+\s+){0,3}?" + _PARTY + r"\b",
+                                re.I)
+_NAMED_PARTY_BEFORE = re.compile(r"\b(our|their|a|the|onze|hun|een|de)\s+(\w+\s+)?" + _PARTY + r",?\s+$", re.I)
+
+
+def _as_party(text: str, match: re.Match) -> bool:
+    """The name stands for a party of the relationship asked about ("Can Accenture be our contractor and our
+    partner?", "our supplier Acme"): the question is about the roles, which the sources cover."""
+    return bool(_NAMED_PARTY_AFTER.match(text[match.end():]) or _NAMED_PARTY_BEFORE.search(text[:match.start()]))
+
+
 def unknown_name(asked: str, retriever: Retriever, vocab: Vocab) -> str | None:
     """A name the question sentence asks about that no source mentions ("Is Salesforce or HubSpot better …?",
     "What does ISO 44001 require …?"), or None. A sentence that also names something the sources know (Heijmans,
     Dyer and Kale) at least as often as unknown ones is answered: they can speak to that, or correct its premise."""
-    names = [m.group(0) for m in _PROPER.finditer(asked) if not _PLACES.match(m.group(0))]
+    names = [m.group(0) for m in _PROPER.finditer(asked) if not _PLACES.match(m.group(0)) and not _as_party(asked, m)]
     unknown = [n for n in names if not _known(n, retriever, vocab)]
     # a known name is a proper name of the sources, not a capitalised party word ("the Senior Supplier")
     known = [n for n in names if n not in unknown and not set(vocab.concepts(n)) & set(PARTIES)]

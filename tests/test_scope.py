@@ -30,6 +30,8 @@ def test_practical_or_unfamiliar_questions_are_refused(rules, question):
     # an unknown name beside names the sources know: answered, so the premise can be corrected
     ("Give me the page numbers of Dyer and Kale's CEO's handbook in Harvard style, quickly please.", "literature/"),
     ("Waarom lopen zoveel strategische allianties stuk, en helpt een aparte alliantiefunctie?", "literature/"),
+    # a company named as a party of the relationship: the question is about the roles
+    ("Can Accenture be our contractor and our strategic partner at once?", "totus/"),
     # a question naming an author of the sources is in scope even when it names no topic
     ("Welke drie manieren om waarde te creëren noemen Doz en Hamel?", "literature/doz-hamel-1998"),
 ])
