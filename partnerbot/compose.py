@@ -24,6 +24,7 @@ from .vocab import Vocab
 MAX_SENTENCES = 4
 STANCE_BONUS = 1.0     # a polar question leads with a sentence that takes a stance on it, among near-equals
 MEANING_WEIGHT = 8.0   # weight of the sentence-question cosine (paraphrases the words miss)
+ASKED_WEIGHT = 1.5     # weight of the share of the question sentence's own words, after a premise
 PARTIES = ("client", "contractor", "customer", "supplier", "partner", "strategic_partner")
 _PRONOUN_LEAD = re.compile(r"^(?:(but|and|yet|so|still)\s+)?(he|she|it|they)\s+(?=[a-z])")
 _FUNCTION_WORDS = frozenset("The A An This That These Those It Its There Here In On For With When While".split())
@@ -145,6 +146,9 @@ def score_sentences(question: Question, passages: list, focus: Focus, vocab: Voc
     any_voiced = authored or voiced and any(v.speaks(p) for v in voiced for p in passages)
     aside = [focus.voice(v) for v in question.not_voices if focus.voice(v)]
     cue = focus.type_cues.get(question.answer_type)
+    # after a premise ("X keeps coming up when we discuss Y. Where does Z come from?") the question sentence decides
+    asked = last_asked(question.text)
+    asked_words = set(tokens(asked)) - focus.framing if asked != question.text.strip() else set()
     candidates = [(rank, passage, position, sentence) for rank, passage in enumerate(passages, 1)
                   for position, sentence in enumerate(split_sentences(passage.text) or [passage.text.strip()])
                   if not injection.search(sentence) and not sentence.lower().startswith("editorial note")
@@ -158,6 +162,8 @@ def score_sentences(question: Question, passages: list, focus: Focus, vocab: Voc
         concept_share = len(topic & concepts) / max(1, len(topic))
         score = (3.0 * overlap + 1.5 * concept_share + 1.0 * passage.similarity + 0.3 / rank
                  + MEANING_WEIGHT * cosine.get(sentence, 0.0))
+        if asked_words:
+            score += ASKED_WEIGHT * len(asked_words & toks) / len(asked_words)
         if any_voiced:
             score += 1.2 if speaks else -0.6
         if any(v.speaks(passage) for v in aside):
