@@ -160,6 +160,13 @@ class RulesAnswerer(JoinedClaims):
         joined = (None if both else self._by_voices(q, intents, passages)) or self._by_parts(q, intents, passages, claim)
         if joined is not None:
             return joined
+        if claim is not None and not self._claim_fits(claim, q):
+            # the best claim in the voice the question names, when it is about a topic the question names (the
+            # UAV-GC note for "are the parties to a UAV-GC contract strategic partners?")
+            fitting = self.match_claim(q.text, q.concepts, intents, accept=lambda c: self._claim_fits(c, q))
+            topics = set(q.concepts) - set(PARTIES) - {"literature"} - {
+                c for v in self.focus.voices if v.id != "literature" for c in v.concepts}
+            claim = fitting if fitting is not None and topics & fitting.concepts else claim
         if claim is not None and self._claim_fits(claim, q):
             answer = self._from_claim(q, claim, intents, passages)
             if answer is not None:
@@ -262,7 +269,7 @@ class RulesAnswerer(JoinedClaims):
         pairs, english_said = [], []
         added = covering_sentences(q, claim, self.claims, self.vocab, self.focus, self.match_claim, use_lang)
         items = list(zip(claim.sentences["en"], claim.sentences[use_lang]))
-        if how in ("not_for_all", "still", "not_a_goal", "contrary"):   # "No." leads with the sentence telling why
+        if how in ("not_for_all", "still", "not_a_goal", "contrary", "not_identity"):   # "No." leads with why
             items = telling_first(items, how, self.focus)
         elif not claim.leads:
             items = named_first(items, q.text)

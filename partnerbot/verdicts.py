@@ -71,6 +71,8 @@ def adjusted(q: Question, claim: Claim, verdict: str | None, focus: Focus) -> tu
             return "no", "still"
         if _denies_contrary(asked, claim, focus):   # "must they drop their roles?" - "the roles are not abolished"
             return "no", "contrary"
+        if _denies_partnership(asked, claim, focus):   # "does it make them partners?" - "that is no partnership yet"
+            return "no", "not_identity"
         reported = reported_type(q.text, claim, focus)
         if reported is not None:
             return reported, "implied"
@@ -98,6 +100,17 @@ def _denies_contrary(asked: str, claim: Claim, focus: Focus) -> bool:
     return contrary is not None and bool(contrary.search(asked)) and any(
         focus.negation.search(clause) and contrary.search(clause)
         for item in claim.sentences["en"] for clause in CLAUSE.split(item["say"]))
+
+
+def _denies_partnership(asked: str, claim: Claim, focus: Focus) -> bool:
+    """A question whether something is, or makes, a partnership (not whether it can also be one) answered by a
+    claim sentence saying it is not the same as one, or does not by itself make one."""
+    cues = focus.verdict_cues
+    if not cues.get("not_identity") or "partner" not in asked.lower() or NEGATIVE.search(asked) \
+            or cues.get("possible") and cues["possible"].search(asked):
+        return False
+    return any(cues["not_identity"].search(item["say"]) and "partner" in item["say"].lower()
+               for item in claim.sentences["en"])
 
 
 def _type(word: str) -> str:
@@ -137,7 +150,7 @@ def telling_first(pairs: list, how: str, focus: Focus) -> list:
     """(English item, item) pairs with the first whose English sentence carries the verdict moved to the front: the
     one saying it varies (how "not_for_all") or that it is still so (how "still")."""
     cue = focus.verdict_cues.get({"not_for_all": "varies", "still": "still", "not_a_goal": "not_a_goal",
-                                  "contrary": "contrary"}.get(how, ""))
+                                  "contrary": "contrary", "not_identity": "not_identity"}.get(how, ""))
     if cue is None:
         return pairs
     at = next((n for n, (english, _i) in enumerate(pairs) if cue.search(english["say"])), 0)

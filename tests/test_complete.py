@@ -217,3 +217,16 @@ def test_a_quoted_source_sentence_comes_with_its_neighbour(rules):
     assert ", he says," not in answer.text   # the prefix says who; the inner attribution goes
     assert echoed("he said one customer at a time, right?", "Service goes to one customer at a time, he says.")
     assert not echoed("is a customer at a time", "One customer at the time.")
+
+
+@pytest.mark.parametrize("question, verdict", [
+    ("Maakt de UAV-GC de opdrachtnemer tot partner?", "no"),
+    ("Are the parties to a design and construct contract under the UAV-GC strategic partners?", "no"),
+    ("Can a design and construct contractor also be a strategic partner?", "yes-with-nuance"),
+])
+def test_more_responsibility_is_no_partnership_yet_and_does_not_rule_one_out(rules, question, verdict):
+    """The UAV-GC claim says more contractor responsibility is not the same thing as a strategic partnership: asked
+    whether it is (or makes) one, no; asked whether the contractor can also be one, yes with nuance."""
+    answer = rules.answer(question)
+    assert answer.verdict == verdict
+    assert "literature/uav-gc-2005" in {c.doc_id for c in answer.citations}
