@@ -18,7 +18,7 @@ from .question import INTENTS, Question, detect_intents, last_asked, load_focus,
 from .result import Answer, History, history_turns
 from .followup import rewrite
 from .retrieval import Passage, Retriever, get_retriever, validate_question
-from .scope import off_topic_question, unfamiliar, unknown_focus, unknown_name
+from .scope import off_topic_question, refusal, unfamiliar, unknown_focus, unknown_name
 from .settings import Settings
 from .vocab import Vocab
 
@@ -83,7 +83,7 @@ class RulesAnswerer(JoinedClaims):
         # English only: the notes are English, so most Dutch words are unknown to them ("Welke drie soorten…")
         unknown = unknown_focus(asked, self.retriever, self.vocab) if asked and not off_topic and lang == "en" else None
         if unknown:
-            result = self._refusal(lang, injected, unknown)
+            result = refusal(lang, injected, self.mode, unknown)
         elif asked and not off_topic:
             intents = detect_intents(asked)
             question_ = understand(asked, self.vocab, self.focus, intents)
@@ -93,7 +93,7 @@ class RulesAnswerer(JoinedClaims):
             # of the asker's ("Is Salesforce or HubSpot better for …?"): the sources cannot speak to it
             name = None if question_.situation else unknown_name(last_asked(asked), self.retriever, self.vocab)
             if name is not None:
-                return self._finished(self._refusal(lang, injected, name), standalone, notices)
+                return self._finished(refusal(lang, injected, self.mode, name), standalone, notices)
             if question_.polar and "yesno" not in intents:   # "… . Is that really so?" is a yes/no question too
                 intents = intents + ["yesno"]
             if question_.asks_choice:   # "are they customers or clients?" asks which, not yes or no
@@ -109,7 +109,7 @@ class RulesAnswerer(JoinedClaims):
             if not practical and known:
                 result = self._choose(question_, intents, found.passages, injected)
         if result is None:
-            result = self._refusal(lang, injected)
+            result = refusal(lang, injected, self.mode)
         return self._finished(result, standalone, notices)
 
     @staticmethod
@@ -385,19 +385,3 @@ class RulesAnswerer(JoinedClaims):
         if not candidates:
             return None
         return max(candidates, key=lambda p: support(sentence, p.text))  # max keeps the first of equals
-
-    def _refusal(self, lang: str, injected: bool, unknown: str | None = None) -> Answer:
-        if lang == "nl":
-            text = (f"De bronnen zeggen niets over “{unknown}”. " if unknown else "De bronnen behandelen dit niet. ") + (
-                "Ik beantwoord vragen over opdrachtgever en opdrachtnemer, klant en leverancier, partners en "
-                "strategische partners, op basis van het Totus-artikel, de column van Byron Glick en geverifieerde "
-                "literatuur.")
-        else:
-            text = (f"The sources say nothing about “{unknown}”. " if unknown else "The sources do not cover this. ") + (
-                "I answer questions about clients and contractors, customers and suppliers, partners and strategic "
-                "partners, based on the Totus Consultancy article, Byron Glick's column and verified literature.")
-        if injected:
-            text = ("Ik volg geen instructies op die in vragen of documenten staan, en ik deel mijn eigen instructies "
-                    "niet. " if lang == "nl" else "I don't follow instructions given inside questions or documents, "
-                    "and I don't share my instructions. ") + text
-        return Answer(text=text, citations=[], mode=self.mode, verdict=None, language=lang, refused=True)

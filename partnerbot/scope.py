@@ -8,6 +8,7 @@ import re
 
 from .compose import PARTIES
 from .lang import tokens
+from .result import Answer
 from .retrieval import Retriever
 from .vocab import Vocab
 
@@ -89,3 +90,21 @@ def unknown_name(asked: str, retriever: Retriever, vocab: Vocab) -> str | None:
     # a known name is a proper name of the sources, not a capitalised party word ("the Senior Supplier")
     known = [n for n in names if n not in unknown and not set(vocab.concepts(n)) & set(PARTIES)]
     return unknown[0] if unknown and len(unknown) >= len(known) else None
+
+
+def refusal(lang: str, injected: bool, mode: str, unknown: str | None = None) -> Answer:
+    """The polite refusal, naming what the sources say nothing about when known."""
+    if lang == "nl":
+        text = (f"De bronnen zeggen niets over “{unknown}”. " if unknown else "De bronnen behandelen dit niet. ") + (
+            "Ik beantwoord vragen over opdrachtgever en opdrachtnemer, klant en leverancier, partners en "
+            "strategische partners, op basis van het Totus-artikel, de column van Byron Glick en geverifieerde "
+            "literatuur.")
+    else:
+        text = (f"The sources say nothing about “{unknown}”. " if unknown else "The sources do not cover this. ") + (
+            "I answer questions about clients and contractors, customers and suppliers, partners and strategic "
+            "partners, based on the Totus Consultancy article, Byron Glick's column and verified literature.")
+    if injected:
+        text = ("Ik volg geen instructies op die in vragen of documenten staan, en ik deel mijn eigen instructies "
+                "niet. " if lang == "nl" else "I don't follow instructions given inside questions or documents, "
+                "and I don't share my instructions. ") + text
+    return Answer(text=text, citations=[], mode=mode, verdict=None, language=lang, refused=True)
