@@ -124,10 +124,7 @@ class RulesAnswerer(JoinedClaims):
         """The best-scoring claim for the question (among those `accept` takes, if given), or None."""
         concepts = self.vocab.concepts(question) if concepts is None else concepts
         intents = detect_intents(question) if intents is None else intents
-        # a work of the literature (Kraljic, the UAV-GC) is a topic as well as a voice: a claim leaving it out
-        # answers something else
-        voiced = {c for v in self.focus.voices if v.id != "literature" for c in v.concepts}
-        topics = [c for c in concepts if c not in PARTIES and c not in voiced]
+        topics = self._topics(concepts)
         best, best_score = None, None
         for claim in self.claims:
             score = claim.score(concepts, intents, question)
@@ -140,6 +137,12 @@ class RulesAnswerer(JoinedClaims):
             if best_score is None or score > best_score:
                 best, best_score = claim, score
         return best
+
+    def _topics(self, concepts: list[str]) -> list[str]:
+        """What a question is about beyond the parties and the voices it names; a work of the literature (Kraljic,
+        the UAV-GC) is a topic as well as a voice: a claim leaving it out answers something else."""
+        voiced = {c for v in self.focus.voices if v.id != "literature" for c in v.concepts}
+        return [c for c in concepts if c not in PARTIES and c not in voiced]
 
     def _choose(self, q: Question, intents: list[str], passages: list[Passage], injected: bool) -> Answer | None:
         """A claim when one fits the question's focus; otherwise an answer composed from the passages."""
@@ -164,8 +167,7 @@ class RulesAnswerer(JoinedClaims):
             # the best claim in the voice the question names, when it is about a topic the question names (the
             # UAV-GC note for "are the parties to a UAV-GC contract strategic partners?")
             fitting = self.match_claim(q.text, q.concepts, intents, accept=lambda c: self._claim_fits(c, q))
-            topics = set(q.concepts) - set(PARTIES) - {"literature"} - {
-                c for v in self.focus.voices if v.id != "literature" for c in v.concepts}
+            topics = set(self._topics(q.concepts)) - {"literature"}
             claim = fitting if fitting is not None and topics & fitting.concepts else claim
         if claim is not None and self._claim_fits(claim, q):
             answer = self._from_claim(q, claim, intents, passages)

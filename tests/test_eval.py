@@ -190,12 +190,14 @@ UNSEEN = PROJECT_ROOT / "tests" / "evals" / "unseen"
 # round (31/48 and 36/48 before it); both were studied (dev9 from the start, dev8 after its first rise to 33/48).
 # dev10 was written blind late in the fifth round, after most of its changes (29/48 when written), then studied.
 # dev11 was written blind at the end of the fifth round and scored once (38/48): a check, its failures unseen.
-UNSEEN_FLOORS = {"heldout2.yaml": 0.90, "fresh3.yaml": 0.70, "dev4.yaml": 0.90, "dev5.yaml": 0.85, "dev6.yaml": 0.90,
-                 "dev7.yaml": 0.80, "dev8.yaml": 0.90, "dev9.yaml": 0.90, "dev10.yaml": 0.85, "dev11.yaml": 0.78,
-                 "dev12.yaml": 0.90, "dev13.yaml": 0.75, "dev14.yaml": 0.83, "dev15.yaml": 0.70,
-                 "dev16.yaml": 0.78, "dev17.yaml": 0.85, "dev18.yaml": 0.65, "dev19.yaml": 0.70, "dev20.yaml": 0.70,
-                 "scope1.yaml": 0.90, "dev21.yaml": 0.70,
-                 "dev22.yaml": 0.75}
+# Seventh round: dev18, dev19, dev21 and scope1 (out-of-scope questions close to the domain) were written blind,
+# then studied; dev20 and dev22 were written blind as checks (counts only). Each floor sits at least one question
+# below the round's end score (batch embedding can move a score by one).
+UNSEEN_FLOORS = {"heldout2.yaml": 0.90, "fresh3.yaml": 0.70, "dev4.yaml": 0.90, "dev5.yaml": 0.90, "dev6.yaml": 0.90,
+                 "dev7.yaml": 0.85, "dev8.yaml": 0.90, "dev9.yaml": 0.90, "dev10.yaml": 0.85, "dev11.yaml": 0.83,
+                 "dev12.yaml": 0.90, "dev13.yaml": 0.79, "dev14.yaml": 0.89, "dev15.yaml": 0.75,
+                 "dev16.yaml": 0.85, "dev17.yaml": 0.89, "dev18.yaml": 0.85, "dev19.yaml": 0.89, "dev20.yaml": 0.70,
+                 "dev21.yaml": 0.87, "dev22.yaml": 0.77, "scope1.yaml": 0.93}
 
 
 @pytest.mark.slow
