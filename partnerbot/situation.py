@@ -77,11 +77,7 @@ def glick_lead(question: Question, focus: Focus, lang: str) -> tuple[list[tuple[
     decide (a tie or too little evidence places nothing), then that type's sentences and the range's warning."""
     data = focus.situation
     spec = data.get("glick") or {}
-    scores: dict[str, float] = {}
-    for cue in question.situation:
-        for kind, weight in (cue.get("glick") or {}).items():
-            scores[kind] = scores.get(kind, 0.0) + weight
-    ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+    ranked = _glick_ranked(question.situation)
     mixed = len(ranked) > 1 and ranked[1][1] >= data.get("glick_mixed", 99)
     if mixed or len(ranked) > 1 and ranked[1][1] == ranked[0][1]:
         # "… a standard catalogue for all. Now one directorate wants something new with us. Which type fits that?":
@@ -109,9 +105,14 @@ def _after_turn(question: Question, focus: Focus) -> list[tuple[str, float]]:
     starts = [m.end() for m in re.finditer(turn, question.text, re.I)]
     if not starts:
         return []
+    ranked = _glick_ranked(focus.signals(question.text[starts[-1]:]))
+    return ranked if ranked and (len(ranked) == 1 or ranked[1][1] < ranked[0][1]) else []
+
+
+def _glick_ranked(cues: list[dict]) -> list[tuple[str, float]]:
+    """Glick types by the summed weights the cues give them, best first."""
     scores: dict[str, float] = {}
-    for cue in focus.signals(question.text[starts[-1]:]):
+    for cue in cues:
         for kind, weight in (cue.get("glick") or {}).items():
             scores[kind] = scores.get(kind, 0.0) + weight
-    ranked = sorted(scores.items(), key=lambda kv: -kv[1])
-    return ranked if ranked and (len(ranked) == 1 or ranked[1][1] < ranked[0][1]) else []
+    return sorted(scores.items(), key=lambda kv: -kv[1])
