@@ -11,7 +11,7 @@ from functools import lru_cache
 from .question import Focus, Question
 
 _SEGMENTS = re.compile(r"[;:.]\s+|\s+(?:and|en)\s+(?=(?:a|an|the|een|de|het|our|onze|ons)\s)", re.I)
-_ITEM_END = re.compile(r"\s*(?:\(|\bdie\b|\bdat\b|\bthat\b|\bwhich\b|\bwaarvan\b)", re.I)
+_ITEM_END = re.compile(r"\s*(?:\(|,|\bdie\b|\bdat\b|\bthat\b|\bwhich\b|\bwaarvan\b|\bthrough\b|\bvia\b|\bfrom\b)", re.I)
 _ARTICLE = re.compile(r"^(?:we\s+\w+\s+)?(?:a|an|the|een|de|het)\s+", re.I)
 
 
@@ -27,7 +27,9 @@ def _item(segment: str) -> str:
 
 
 def placed_items(text: str, spec: dict) -> list[tuple[str, str]]:
-    """(item words, quadrant) for each part of a description placed on both of Kraljic's axes."""
+    """(item words, quadrant) for each part of a description placed on both of Kraljic's axes; a purchase with
+    a low supply risk and no cue on its impact ("three interchangeable suppliers") is placed as low_risk: a
+    leverage or a non-critical item, neither of which warrants a partnership."""
     out = []
     for segment in _SEGMENTS.split(text):
         levels = {}
@@ -36,6 +38,8 @@ def placed_items(text: str, spec: dict) -> list[tuple[str, str]]:
             levels[axis] = "high" if high and not low else "low" if low and not high else None
         if None not in levels.values():
             out.append((_item(segment), spec["quadrants"][f"{levels['impact']}_impact_{levels['risk']}_risk"]))
+        elif levels == {"risk": "low", "impact": None} and _rx(spec["purchase"]).search(segment):
+            out.append((_item(_rx(spec["purchase"]).split(segment, maxsplit=1)[-1]), "low_risk"))
     return out
 
 

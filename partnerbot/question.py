@@ -42,7 +42,7 @@ INTENTS = {
              r"show|name|provide|outline|walk|elaborate|clarify|uitleggen|geven|vertellen|beschrijven|opsommen|"
              r"toelichten|samenvatten)\b)",
     "definition": r"^\s*(what|wat|define|definieer|explain|leg|describe|beschrijf|how does .* (describe|define))\b|"
-                  r"\b(what is|what's|what are|meaning|definition|mean by|stand for|stands for|wat is|wat zijn|wat betekent|"
+                  r"\b(what is|what's|what are|meanings?|definitions?|definities|mean by|stand for|stands for|wat is|wat zijn|wat betekent|"
                   r"betekenis|definitie|staat voor|characteri[sz]\w*|kenmerk\w*|eigenschap\w*)\b",
     "why": r"^\s*(and\s+|en\s+)?(why|waarom|how come|hoezo)\b|\b(what (prompted|triggered|made)|what was the (reason|occasion|trigger)|(de|het) (aanleiding|reden)|wat bracht|wat zette)\b",
 }

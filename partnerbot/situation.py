@@ -49,6 +49,11 @@ def situation_lead(question: Question, focus: Focus, lang: str) -> tuple[list[tu
         out.insert(1, (asked[0].get(lang, ""), asked[0].get("cite") or {}))
         general = general[1:]
         verdict = asked[0].get("verdict", verdict)
+        # asked of the other party ("does the contractor get the veto?", "do we …?" from the contractor's side)
+        of, said = asked[0].get("verdict_of"), last_asked(question.text)
+        we = "asker_contractor" in keys and re.search(r"\b(we|wij|us|ons|i|ik|me|mij)\b", said, re.I)
+        if of and (we or re.search(of["pattern"], said, re.I)) and not re.search(of["unless"], said, re.I):
+            verdict = of["verdict"]
         verdict = next((v for sid, v in (asked[0].get("verdicts") or {}).items() if sid in found), verdict)
     out += [(item.get(lang, ""), item.get("cite") or {}) for item in general]
     return [(text, cite) for text, cite in out if text], verdict

@@ -230,3 +230,22 @@ def test_more_responsibility_is_no_partnership_yet_and_does_not_rule_one_out(rul
     answer = rules.answer(question)
     assert answer.verdict == verdict
     assert "literature/uav-gc-2005" in {c.doc_id for c in answer.citations}
+
+
+@pytest.mark.parametrize("question, verdict", [
+    ("I was hired three years ago as project lead by a water board and they now call me their partner. Does the "
+     "water board still hold the final responsibility in the author's RA(S)CI view?", "yes"),
+    ("We are the contractor on a long IT deal and we now plan jointly with the client. Do we get the veto in the "
+     "escalation forum now?", "no"),
+    ("Our contractor and we now share risks on two services. Does the contractor get the final say?", "no"),
+])
+def test_asked_about_the_final_say_in_a_described_arrangement_the_client_keeps_it(rules, question, verdict):
+    answer = rules.answer(question)
+    assert answer.verdict == verdict and "veto" in answer.text
+    assert "totus/author-conclusion" in {c.doc_id for c in answer.citations}
+
+
+def test_a_question_taking_a_wrong_book_attribution_for_granted_is_corrected(rules):
+    answer = rules.answer("For my report I want to cite Partnering: The New Face of Leadership by D. Quinn Mills. "
+                          "Which publisher and year should I give?")
+    assert answer.verdict == "not-established" and "Segil" in answer.text

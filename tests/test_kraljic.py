@@ -31,3 +31,18 @@ def test_a_described_purchase_gets_its_quadrant_and_whether_to_partner(rules, qu
     answer = rules.answer(question)
     assert kind in answer.text and answer.verdict == verdict
     assert {c.doc_id for c in answer.citations} >= {"literature/kraljic-1983"}
+
+
+def test_a_purchase_with_low_supply_risk_alone_is_leverage_or_non_critical(spec):
+    text = "We buy printer toner and office paper through a yearly price tender, three interchangeable suppliers."
+    assert placed_items(text, spec) == [("printer toner and office paper", "low_risk")]
+    # the same cue without a purchase, and a scarce supply without an impact, place nothing
+    assert placed_items("Are customer and client interchangeable words?", spec) == []
+    assert placed_items("We buy a part that only one firm makes.", spec) == []
+
+
+def test_a_pitch_for_partnership_on_a_low_risk_purchase_is_declined_with_kraljic(rules):
+    answer = rules.answer("We buy office furniture from several suppliers through a price tender. One of them now "
+                          "proposes a strategic partnership. Should we accept?")
+    assert answer.verdict == "no" and "leverage or a non-critical item" in answer.text
+    assert {c.doc_id for c in answer.citations} >= {"literature/kraljic-1983"}
