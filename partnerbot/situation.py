@@ -49,14 +49,26 @@ def situation_lead(question: Question, focus: Focus, lang: str) -> tuple[list[tu
         out.insert(1, (asked[0].get(lang, ""), asked[0].get("cite") or {}))
         general = general[1:]
         verdict = asked[0].get("verdict", verdict)
-        # asked of the other party ("does the contractor get the veto?", "do we …?" from the contractor's side)
-        of, said = asked[0].get("verdict_of"), last_asked(question.text)
-        we = "asker_contractor" in keys and re.search(r"\b(we|wij|us|ons|i|ik|me|mij)\b", said, re.I)
-        if of and (we or re.search(of["pattern"], said, re.I)) and not re.search(of["unless"], said, re.I):
-            verdict = of["verdict"]
+        verdict = _asked_verdict(asked[0], last_asked(question.text), "asker_contractor" in keys) or verdict
         verdict = next((v for sid, v in (asked[0].get("verdicts") or {}).items() if sid in found), verdict)
     out += [(item.get(lang, ""), item.get("cite") or {}) for item in general]
     return [(text, cite) for text, cite in out if text], verdict
+
+
+def _asked_verdict(item: dict, said: str, asker_contractor: bool) -> str | None:
+    """The verdict of a general sentence that the question sentence asks about (verdict_asked: the client keeps the
+    final say), turned round when asked of the other party ("does the contractor get the veto?", or "do we …?"
+    from the contractor's side)."""
+    spec = item.get("verdict_asked")
+    if not spec or not re.search(spec["asked"], said, re.I):
+        return None
+    of = item.get("verdict_of")
+    we = asker_contractor and re.search(r"\b(we|wij|us|ons|i|ik|me|mij)\b", said, re.I)
+    if of and re.search(of["shared"], said, re.I):   # a final say shared by both is not what the author advises
+        return of["verdict"]
+    if of and (we or re.search(of["pattern"], said, re.I)) and not re.search(of["unless"], said, re.I):
+        return of["verdict"]
+    return spec["verdict"]
 
 
 def stage_sentence(question: Question, focus: Focus, lang: str) -> list[tuple[str, dict]]:

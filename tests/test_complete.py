@@ -238,6 +238,8 @@ def test_more_responsibility_is_no_partnership_yet_and_does_not_rule_one_out(rul
     ("We are the contractor on a long IT deal and we now plan jointly with the client. Do we get the veto in the "
      "escalation forum now?", "no"),
     ("Our contractor and we now share risks on two services. Does the contractor get the final say?", "no"),
+    ("We are the contractor and plan jointly with our client now. Do we share the veto with the client from now on?",
+     "no"),
 ])
 def test_asked_about_the_final_say_in_a_described_arrangement_the_client_keeps_it(rules, question, verdict):
     answer = rules.answer(question)
