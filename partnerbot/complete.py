@@ -5,7 +5,8 @@ after: an ITIL role, a contract form, a letter of RA(S)CI, a company. Those are 
 (names, acronyms, quoted terms, the concept map's terms) that are rare in the store. When the answer's sentences
 contain none of such a word, the retrieved passages' best sentence that does — and that still answers the
 question as a whole — is added after the answer, attributed to its voice and cited like a composed sentence.
-Verbs and other everyday words of a question never call for a sentence ("how did the terms *move*")."""
+Verbs and other everyday words of a question never call for a sentence ("how did the terms *move*"). When no such
+word is missing, the passages' best sentence for the question is added if the answer says nothing like it."""
 
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ MIN_GAIN = 2.3       # the added sentence must bring at least one such word
 RELEVANCE = 0.55     # ... and score at least this share of the best sentence for the whole question
 MAX_ADDED = 2
 ECHO_WORDS = 5    # words the question repeats from a source sentence: a quote, not a coincidence
+SAID_ALIKE = 0.45   # word overlap (Jaccard) at which a sentence says what the answer already says
+NEW_SHARE = 0.5    # share of its words a best sentence must add to the answer's to be added
+QUOTED_AI = ("chatgpt", "bing")
 
 
 _NAME = re.compile(r"(?<=[\w,;:] )[A-Z][\w'-]*|\b[A-Z0-9]{2,}[\w()-]*|[\"“‘'](?P<quoted>[^\"”’']{2,40})[\"”’']")
@@ -75,11 +79,13 @@ def completion(q: Question, said: list[str], passages: list, focus: Focus, vocab
     wants_advice = cue is not None and not any(cue.search(s) for s in said)
     said_text = " ".join(said).lower()
     quoted = [p for p in passages if echoed(q.text, p.text)] if not echoed(q.text, said_text) else []
-    if not (wanted or wants_advice or quoted) or not passages:
+    if not passages:
         return []
     scored = score_sentences(q, passages, focus, vocab, injection, meaning)
     if not scored:
         return []
+    if not (wanted or wants_advice or quoted):
+        return _best_unsaid(scored, said)
     floor = RELEVANCE * scored[0].score
     taken = [set(tokens(s)) for s in said]
     said_set = {" ".join(s.split()) for s in said}
@@ -95,7 +101,7 @@ def completion(q: Question, said: list[str], passages: list, focus: Focus, vocab
         taken += [set(tokens(c.sentence)) for c in added]
     if wants_advice:   # "how should we deal with …?" answered by what happened, not what to do
         advice = next((c for c in scored if c.score >= floor and cue.search(c.sentence) and c.sentence not in said_set
-                       and not any(_jaccard(set(tokens(c.sentence)), other) >= 0.45 for other in taken)), None)
+                       and not any(_jaccard(set(tokens(c.sentence)), other) >= SAID_ALIKE for other in taken)), None)
         if advice is not None:
             added.append(advice)
             taken.append(set(tokens(advice.sentence)))
@@ -108,7 +114,7 @@ def completion(q: Question, said: list[str], passages: list, focus: Focus, vocab
             gain = sum(idf for w, idf in wanted.items() if w in toks)
             if gain < MIN_GAIN or gain <= best_gain or cand.sentence in said_set or cand in added:
                 continue
-            if any(_jaccard(toks, other) >= 0.45 for other in taken):
+            if any(_jaccard(toks, other) >= SAID_ALIKE for other in taken):
                 continue
             best, best_gain = cand, gain
         if best is None:
@@ -117,7 +123,19 @@ def completion(q: Question, said: list[str], passages: list, focus: Focus, vocab
         toks = set(tokens(best.sentence))
         taken.append(toks)
         wanted = {w: idf for w, idf in wanted.items() if w not in toks}
-    return added
+    return added or _best_unsaid(scored, said)
+
+
+def _best_unsaid(scored: list[Scored], said: list[str]) -> list[Scored]:
+    """The passages' best sentence for the question as a whole, when the answer says nothing like it: a claim
+    written for a neighbouring question often leaves out the very point the best passage makes. Never a quoted
+    chatbot's sentence (a claim frames those; on its own it would read as a fact)."""
+    best = scored[0]
+    if getattr(best.passage, "voice", None) in QUOTED_AI:
+        return []
+    toks = set(tokens(best.sentence))
+    said_toks = set(tokens(" ".join(said)))
+    return [best] if len(toks - said_toks) >= NEW_SHARE * len(toks) else []
 
 
 def rendered(s: Scored, focus: Focus, lang: str) -> str:

@@ -202,15 +202,17 @@ class RulesAnswerer(JoinedClaims):
 
     def _meaning(self, question: str, sentences: list[str]) -> dict[str, float]:
         """Cosine of each sentence with the question; sentence vectors are cached per process (the notes do not
-        change between questions, so after the first few questions only the question is embedded)."""
+        change between questions, so after the first few questions only the question is embedded). Each sentence
+        is embedded on its own: in a batch its vector shifts with the batch's padding (cosines by up to ~0.002),
+        which let the questions asked before, by anyone, reorder the sentences of an answer."""
         import numpy as np
 
+        if len(_SENTENCE_VECTORS) > 20_000:
+            _SENTENCE_VECTORS.clear()
         embedder = self.retriever.store.embedder
-        missing = [s for s in dict.fromkeys(sentences) if s not in _SENTENCE_VECTORS]
-        if missing:
-            if len(_SENTENCE_VECTORS) > 20_000:
-                _SENTENCE_VECTORS.clear()
-            _SENTENCE_VECTORS.update(zip(missing, np.asarray(embedder.embed(missing), dtype=np.float32)))
+        for sentence in dict.fromkeys(sentences):
+            if sentence not in _SENTENCE_VECTORS:
+                _SENTENCE_VECTORS[sentence] = np.asarray(embedder.embed_one(sentence), dtype=np.float32)
         query = np.asarray(embedder.embed_one(question), dtype=np.float32)
         query /= max(float(np.linalg.norm(query)), 1e-12)
         return {s: float(_SENTENCE_VECTORS[s] @ query) for s in sentences}

@@ -4,12 +4,14 @@ offer parties to choose between, and described arrangements placed on Glick's ra
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 
 import pytest
 
-from partnerbot.complete import wanted_words
+from partnerbot.complete import _best_unsaid, wanted_words
 from partnerbot.question import understand
 from partnerbot.rules import detect_intents
+from partnerbot.stance import Scored
 
 
 def _q(rules, text):
@@ -251,3 +253,14 @@ def test_a_question_taking_a_wrong_book_attribution_for_granted_is_corrected(rul
     answer = rules.answer("For my report I want to cite Partnering: The New Face of Leadership by D. Quinn Mills. "
                           "Which publisher and year should I give?")
     assert answer.verdict == "not-established" and "Segil" in answer.text
+
+
+def test_the_best_passage_sentence_joins_an_answer_only_when_it_says_something_new_and_is_no_chatbots():
+    best = "Agreements with external suppliers are called underpinning contracts in ITIL."
+    scored = [Scored(3.0, 0.5, best, SimpleNamespace(voice="literature"), 0),
+              Scored(2.0, 0.4, "A second sentence that is not the best one.", SimpleNamespace(voice="author"), 1)]
+    said = ["An OLA is an agreement between the IT provider and another team of the same organisation."]
+    assert [s.sentence for s in _best_unsaid(scored, said)] == [best]
+    assert _best_unsaid(scored, said + ["ITIL calls agreements with external suppliers underpinning contracts."]) == []
+    scored[0].passage = SimpleNamespace(voice="bing")   # a quoted chatbot's sentence would read as a fact
+    assert _best_unsaid(scored, said) == []
