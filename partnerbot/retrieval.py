@@ -80,6 +80,18 @@ class _Index:
     shared_vocab: frozenset[str] = frozenset()
     owner_vocab: dict[str, frozenset[str]] = field(default_factory=dict)
     df: dict[str, int] = field(default_factory=dict)   # token -> number of rows that use it (how rare a word is)
+    row_tokens: tuple[tuple[str, ...], ...] = ()          # BM25's tokens per row
+    views: dict[str, "_View"] = field(default_factory=dict)   # owner ("" = nobody's) -> its view, built on first use
+
+
+@dataclass(frozen=True)
+class _View:
+    """BM25 and word counts over the rows one owner may see (the shared store and the owner's own uploads). With
+    one index over every row, another owner's private upload would change how rare a word is, and so move this
+    owner's ranking and answers: users must not change each other's answers."""
+    bm25: object
+    rows: object      # numpy int array: view row -> index row; None: the view is every row
+    df: dict[str, int]
 
 
 class Retriever:
@@ -127,7 +139,8 @@ class Retriever:
             corpus_tokens = [index_tokens(index_text(m, t), lang) or ["_empty_"]
                              for m, t, lang in zip(metas, texts, languages)]
             bm25 = None
-            if ids:
+            shared = np.array([not (m.get("kind") == PRIVATE and m.get("owner")) for m in metas], dtype=bool)
+            if ids and shared.all():   # with private rows, each owner's view gets its own BM25 (_view)
                 bm25 = bm25s.BM25()
                 bm25.index(corpus_tokens, show_progress=False)
             by_doc: dict[str, list[int]] = {}
@@ -136,7 +149,6 @@ class Retriever:
             for rows in by_doc.values():
                 rows.sort(key=lambda i: metas[i].get("chunk_index", 0))
             owners = [m.get("owner", "") if m.get("kind") == PRIVATE else "" for m in metas]
-            shared = np.array([not owner for owner in owners], dtype=bool)
             by_owner: dict[str, list[int]] = {}
             for i, owner in enumerate(owners):
                 if owner:
@@ -150,8 +162,30 @@ class Retriever:
                                  None if shared.all() else shared,
                                  {o: np.array(rows) for o, rows in by_owner.items()}, expires,
                                  frozenset(tok for toks, ok in zip(corpus_tokens, shared) if ok for tok in toks),
-                                 owner_vocab, dict(df))
+                                 owner_vocab, dict(df), tuple(tuple(toks) for toks in corpus_tokens))
             return self._index
+
+    @staticmethod
+    def _view(index: _Index, owner: str | None) -> _View:
+        """BM25 and word counts over what this owner may see (see _View); built once per owner and generation."""
+        if index.shared is None:
+            return _View(index.bm25, None, index.df)
+        key = owner if owner and owner in index.by_owner else ""
+        view = index.views.get(key)
+        if view is None:   # (two threads may build the same view at once; both results are equal)
+            import bm25s
+            import numpy as np
+
+            rows = np.flatnonzero(index.shared)
+            if key:
+                rows = np.union1d(rows, index.by_owner[key])
+            row_tokens = [index.row_tokens[r] for r in rows]
+            bm25 = None
+            if len(rows):
+                bm25 = bm25s.BM25()
+                bm25.index([list(t) for t in row_tokens], show_progress=False)
+            view = index.views[key] = _View(bm25, rows, dict(Counter(t for toks in row_tokens for t in set(toks))))
+        return view
 
     @staticmethod
     def allowed(index: _Index, owner: str | None):
@@ -182,12 +216,13 @@ class Retriever:
             index.shared_vocab | index.owner_vocab.get(owner, frozenset()) if owner else index.shared_vocab)
         return all(tok in known for tok in tokens(word))
 
-    def rarity(self, words) -> dict[str, float]:
-        """Inverse document frequency, log(rows / rows using it), of each word the store uses (BM25's tokens);
-        words it never uses are left out."""
+    def rarity(self, words, owner: str | None = None) -> dict[str, float]:
+        """Inverse document frequency, log(rows / rows using it), of each word the chunks this owner may see use
+        (BM25's tokens; default: the shared store); words they never use are left out."""
         index = self.refresh()
-        n = max(1, len(index.ids))
-        return {w: math.log(n / index.df[w]) for w in words if index.df.get(w)}
+        view = self._view(index, owner)
+        n = max(1, len(index.ids) if view.rows is None else len(view.rows))
+        return {w: math.log(n / view.df[w]) for w in words if view.df.get(w)}
 
     @property
     def exact(self) -> bool:
@@ -195,17 +230,21 @@ class Retriever:
         return self._index.vectors is not None
 
     # --- search -----------------------------------------------------------------------------------------
-    def _bm25_ranks(self, index: _Index, toks: list[str], n: int, mask=None) -> list[tuple[int, float]]:
-        if index.bm25 is None:
+    def _bm25_ranks(self, index: _Index, toks: list[str], n: int, mask=None,
+                    owner: str | None = None) -> list[tuple[int, float]]:
+        view = self._view(index, owner)
+        if view.bm25 is None:
             return []
-        toks = [t for t in toks if t in index.vocab_tokens]
-        visible = len(index.ids) if mask is None else int(mask.sum())
-        if not toks or not visible:
+        toks = [t for t in toks if t in view.df]
+        visible = mask if mask is None or view.rows is None else mask[view.rows]   # (expired uploads: masked)
+        count = (len(index.ids) if view.rows is None else len(view.rows)) if visible is None else int(visible.sum())
+        if not toks or not count:
             return []
-        weights = None if mask is None else mask.astype("float32")   # rows the owner may not see score 0
-        docs, scores = index.bm25.retrieve([toks], k=min(n, visible), show_progress=False, n_threads=1,
-                                           weight_mask=weights)
-        return [(int(d), float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
+        weights = None if visible is None else visible.astype("float32")
+        docs, scores = view.bm25.retrieve([toks], k=min(n, count), show_progress=False, n_threads=1,
+                                          weight_mask=weights)
+        rows = view.rows
+        return [(int(d) if rows is None else int(rows[d]), float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
 
     def _dense_ranks(self, index: _Index, vector, n: int, mask=None, owner: str | None = None) -> list[tuple[int, float]]:
         if not index.ids:
@@ -269,7 +308,7 @@ class Retriever:
         vector = self.store.embedder.embed_one(query if multilingual else self.vocab.translate(query)) if index.ids else None
         dense = self._dense_ranks(index, vector, n, mask, owner)
         lexical = self._bm25_ranks(index, tokens(expanded) + (dutch_tokens(query) if language == "nl" else []), n,
-                                   mask)
+                                   mask, owner)
         fused = self._fuse(index, dense, lexical, {language, "en"} if multilingual else None)
         similarity = dict(dense)
         order = sorted(fused, key=lambda r: (-fused[r], index.ids[r]))[:k]
@@ -288,7 +327,7 @@ class Retriever:
         for ranking in (dense, lexical):
             for rank, (row, _score) in enumerate(ranking):
                 votes[row] = votes.get(row, 0.0) + 1.0 / (k + rank + 1)
-        if bm25_languages is None or index.bm25 is None:
+        if bm25_languages is None or not index.ids:
             return votes
         return {row: vote / (1 + (index.languages[row] in bm25_languages)) for row, vote in votes.items()}
 
@@ -322,7 +361,7 @@ def validate_question(question: object, settings: Settings) -> str:
 
 
 class OwnerRetriever:
-    """One owner's view of a shared Retriever: search, note_passages and knows see the shared store plus that
+    """One owner's view of a shared Retriever: search, note_passages, knows and rarity see the shared store plus that
     owner's private documents; everything else (vocab, store, refresh, nearest…) is the underlying retriever's.
     The answerers get it from get_retriever(settings) when settings.workspace is set, so their calls
     (retriever.search(q, k=…)) need no owner argument."""
@@ -341,6 +380,9 @@ class OwnerRetriever:
 
     def knows(self, word: str, owner: str | None = None) -> bool:
         return self.base.knows(word, owner=self.owner)
+
+    def rarity(self, words, owner: str | None = None) -> dict[str, float]:
+        return self.base.rarity(words, owner=self.owner)
 
 
 _retrievers: dict[tuple, Retriever] = {}

@@ -83,7 +83,7 @@ def test_each_owner_searches_the_shared_store_and_only_its_own_private_documents
     index = retriever.refresh()
     for owner, mine, theirs in ((A, docs["A"], docs["B"]), (B, docs["B"], docs["A"])):
         mask = retriever.allowed(index, owner)
-        rows = retriever._bm25_ranks(index, ["zorblax", "quindle", "harbour"], 10, mask)
+        rows = retriever._bm25_ranks(index, ["zorblax", "quindle", "harbour"], 10, mask, owner)
         found = {index.metas[r]["doc_path"] for r, _ in rows}
         assert mine in found and theirs not in found
 
@@ -95,6 +95,37 @@ def test_each_owner_searches_the_shared_store_and_only_its_own_private_documents
     assert isinstance(scoped, OwnerRetriever) and scoped.base is retriever
     assert docs["A"] in {p.doc_path for p in scoped.search("zorblax cranes", k=50).passages}
     assert get_retriever(cfg) is retriever   # the CLI, batch and eval: the shared store only
+
+
+def test_another_owners_upload_changes_nobody_elses_ranking_or_word_rarity(where, tmp_path):
+    """BM25's word weights and the rarity answers use come from the rows an owner may see, so one user's upload
+    leaves every other user's scores exactly as they were (before, IDF counted every owner's rows)."""
+    from ingest import ingest_paths
+    from partnerbot.retrieval import get_retriever
+
+    cfg = where()
+    texts = [SHARED_DOC, "# Pilots\n\nA harbour pilot boards ships at the harbour entrance and guides them in.\n",
+             "# Fees\n\nPort fees are charged per ship for each day it lies at the quay.\n"]
+    ingest_paths(cfg, [write(tmp_path / "shared", f"doc{i}.md", text) for i, text in enumerate(texts)])
+    retriever = get_retriever(cfg)
+    words = ["harbour", "ships", "berths", "zorblax"]
+
+    def seen(owner):
+        index = retriever.refresh()
+        lexical = retriever._bm25_ranks(index, words, 10, retriever.allowed(index, owner), owner)
+        search = retriever.search("Which ships enter the harbour?", owner=owner).passages
+        return ([(index.metas[r]["doc_path"], s) for r, s in lexical], retriever.rarity(words, owner=owner),
+                [(p.doc_path, p.score) for p in search])
+
+    before = seen(None)
+    ingest_paths(cfg, [write(tmp_path / "uploads" / A, "crane.md", A_DOC)], owner=A)
+    assert seen(None) == before
+    with_a = seen(A)
+    assert "zorblax" in with_a[1] and "zorblax" not in before[1]
+    flood = B_DOC + "Ships enter the harbour all night; the harbour is full of ships and harbour berths.\n"
+    ingest_paths(cfg, [write(tmp_path / "uploads" / B, "tug.md", flood)], owner=B)
+    assert seen(None) == before and seen(A) == with_a
+    assert retriever.rarity(["harbour"], owner=B)["harbour"] < before[1]["harbour"]   # B sees its own upload
 
 
 def test_owners_list_and_remove_only_their_own_documents(where, tmp_path):
