@@ -33,6 +33,8 @@ _YEARED = re.compile(r"^(.*?\(\d{4}\))")
 # a bibliography line or reading-list entry ("Dyer and Singh (1998), The relational view, Academy of Management
 # Review 23(4): …") names a work and its topic but says nothing about it: no sentence to answer with
 _REFERENCE = re.compile(r"\b\d+\(\d+\)|\bdoi:|(^|\n)\s*- |\(\d{4}\)[^()]*\(\d{4}\)|\(\d{4}\),\s")
+_CONNECTIVE = re.compile(r"^(in other words|that is|in short|so|thus|therefore|hence|put differently|put simply),\s+"
+                         r"(?=\w)", re.I)
 _INNER_SAYS = re.compile(r",\s+(he|she|they|it)\s+(says|argues|writes|notes|adds|said|argued|wrote)\s*(?=,)")
 
 
@@ -116,6 +118,7 @@ def attribute(sentence: str, passage, focus: Focus) -> str:
     if prefix:   # "…, he says, but …" under a prefix that already says who: drop the inner attribution
         sentence = _INNER_SAYS.sub("", sentence)
         sentence = re.sub(r"^(note|notice|remember) that\s+(?=\w)", "", sentence, flags=re.I)   # "… argues that note that"
+        sentence = _CONNECTIVE.sub("", sentence)   # "… argues that in other words, …"
         sentence = sentence[:1].upper() + sentence[1:]
     lowered = sentence.lower()
     if not prefix or any(n and re.search(rf"\b{re.escape(n)}\b", lowered) for n in names):
