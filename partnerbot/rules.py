@@ -308,7 +308,8 @@ class RulesAnswerer(JoinedClaims):
             verdict = kind
             if polar and len(asked) == 1 and kind != "mixed":
                 yes_no = ("Yes", "No") if q.language == "en" else ("Ja", "Nee")
-                said = [(f"{yes_no[asked[0] != kind]}: {said[0][0]}", said[0][1])] + said[1:]
+                first = re.sub(r"^(On|In|The|A|An|That|This|Op|In|De|Het|Een|Dat|Dit)\b", lambda m: m.group(1).lower(), said[0][0])
+                said = [(f"{yes_no[asked[0] != kind]}: {first}", said[0][1])] + said[1:]
                 # "… treat them as customers. Would Glick back that?" asks yes or no; "is that the right word?" the type
                 if not in_question and not _LABEL.search(last_asked(q.text)) and not _CALLS.search(q.text):
                     verdict = "no" if asked[0] != kind else "yes"

@@ -264,3 +264,24 @@ def test_the_best_passage_sentence_joins_an_answer_only_when_it_says_something_n
     assert _best_unsaid(scored, said + ["ITIL calls agreements with external suppliers underpinning contracts."]) == []
     scored[0].passage = SimpleNamespace(voice="bing")   # a quoted chatbot's sentence would read as a fact
     assert _best_unsaid(scored, said) == []
+
+
+@pytest.mark.parametrize("question, verdict, role", [
+    ("Consultant here. A ministry hired me for a year to write a data strategy to their requirements, and I bill "
+     "them monthly. They keep calling me their partner. Am I a partner, or just the contractor?", "contractor",
+     "you carry out the work"),
+    ("We signed a 15-year design-build-maintain contract with a builder; they only get paid when the bridge is "
+     "open and meets the agreed standards. Is the builder our strategic partner, or the contractor?", "contractor",
+     "the other party carries out the work"),
+])
+def test_a_described_arrangement_names_the_role_in_every_voice(rules, question, verdict, role):
+    """'me' speaks of the asker, hiring in the active voice, working to the other party's requirements, billing and
+    being paid place the roles; a contract's name ("design-build-…") is not something the asker does."""
+    answer = rules.answer(question)
+    assert answer.verdict == verdict and role in _sentences(answer.text)[0]
+
+
+def test_a_dutch_description_of_a_standard_offer_to_hundreds_is_glicks_customer(rules):
+    answer = rules.answer("Wij leveren standaard kantoorstoelen aan een paar honderd bedrijven; welke modellen we "
+                          "voeren en wat ze kosten, bepalen wij. Wat voor relatie is dat volgens Glick?")
+    assert answer.verdict == "customer" and "klantrelatie" in answer.text
