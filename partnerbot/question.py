@@ -356,6 +356,9 @@ def understand(text: str, vocab: Vocab, focus: Focus, intents: list[str]) -> Que
             # "ChatGPT said X. Is that true?" asks the other sources whether the chatbot was right
             aside = sorted(set(aside) | {v for v in voices if checked.search(v)})
             voices = [v for v in voices if not checked.search(v)]
+    # "Glick's line-up customer – client – partner": a series asked of Glick alone is his range, not the Totus series
+    if "series" in concepts and voices == ["glick"] and "totus" not in concepts:
+        concepts = [c for c in concepts if c != "series"] + ([] if "range" in concepts else ["range"])
     pieces = [p for p in _PARTS.split(text) if p and len(p.split()) >= 3]
     parts = [list(dict.fromkeys(tokens(vocab.expand(p)))) for p in pieces] if len(pieces) > 1 else []
     # "both articles", or two voices asked whether they said the same ("did ChatGPT and Bing give the same answer?")

@@ -285,3 +285,14 @@ def test_a_dutch_description_of_a_standard_offer_to_hundreds_is_glicks_customer(
     answer = rules.answer("Wij leveren standaard kantoorstoelen aan een paar honderd bedrijven; welke modellen we "
                           "voeren en wat ze kosten, bepalen wij. Wat voor relatie is dat volgens Glick?")
     assert answer.verdict == "customer" and "klantrelatie" in answer.text
+
+
+def test_a_series_asked_of_glick_alone_is_his_range(rules):
+    answer = rules.answer("Is Glick's line-up of customer, client and partner meant as a ladder every IT shop should climb?")
+    assert answer.claim_id == "glick-not-maturity-model" and answer.verdict == "no"
+
+
+def test_buying_from_whichever_supplier_is_cheapest_is_low_supply_risk(rules):
+    answer = rules.answer("We order toner from whichever vendor offers the lowest price each month. Our CFO wants "
+                          "to make that vendor a strategic partner. Does the purchasing literature agree?")
+    assert answer.verdict == "no" and "Kraljic" in answer.text and "low supply risk" in answer.text
