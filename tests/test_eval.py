@@ -184,20 +184,23 @@ UNSEEN = PROJECT_ROOT / "tests" / "evals" / "unseen"
 # Floors per held-out file: what the rules answerer reaches, minus headroom for harmless drift. heldout2 was 15/24
 # when written (21/24 after issue 13's second round, 23/24 after the third). fresh3 is the test set of issue 13
 # (written blind; 26/56 before the question understanding and composed answers, 31/56 after the first round, 35/56
-# after the second, 37/56 after the third, 42/56 after the fourth, see the commit log): only its aggregate is ever
-# looked at, never its per-question failures. dev6 and dev7 were written blind in the fourth round (27/48 and
+# after the second, 37/56 after the third, 42/56 after the fourth, 43/56 after the eighth and ninth, see the commit
+# log): only its aggregate is ever looked at, never its per-question failures. dev6 and dev7 were written blind in the fourth round (27/48 and
 # 34/48 before it); dev6's failures were studied, dev7's were not. dev8 and dev9 were written blind in the fifth
 # round (31/48 and 36/48 before it); both were studied (dev9 from the start, dev8 after its first rise to 33/48).
 # dev10 was written blind late in the fifth round, after most of its changes (29/48 when written), then studied.
 # dev11 was written blind at the end of the fifth round and scored once (38/48): a check, its failures unseen.
 # Seventh round: dev18, dev19, dev21 and scope1 (out-of-scope questions close to the domain) were written blind,
 # then studied; dev20 and dev22 were written blind as checks (counts only). Each floor sits at least one question
-# below the round's end score (batch embedding can move a score by one).
-UNSEEN_FLOORS = {"heldout2.yaml": 0.90, "fresh3.yaml": 0.70, "dev4.yaml": 0.90, "dev5.yaml": 0.90, "dev6.yaml": 0.90,
+# below the round's end score. Eighth round: dev23 written blind and studied, dev24 a check (counts only); ninth:
+# dev25 studied, dev26 a check (26/48 when written). Answers no longer depend on question order (sentence vectors
+# are embedded one by one), so a set scores the same alone or after others.
+UNSEEN_FLOORS = {"heldout2.yaml": 0.90, "fresh3.yaml": 0.75, "dev4.yaml": 0.90, "dev5.yaml": 0.90, "dev6.yaml": 0.90,
                  "dev7.yaml": 0.85, "dev8.yaml": 0.90, "dev9.yaml": 0.90, "dev10.yaml": 0.85, "dev11.yaml": 0.83,
                  "dev12.yaml": 0.90, "dev13.yaml": 0.79, "dev14.yaml": 0.89, "dev15.yaml": 0.75,
                  "dev16.yaml": 0.85, "dev17.yaml": 0.89, "dev18.yaml": 0.85, "dev19.yaml": 0.89, "dev20.yaml": 0.70,
-                 "dev21.yaml": 0.87, "dev22.yaml": 0.77, "scope1.yaml": 0.93}
+                 "dev21.yaml": 0.87, "dev22.yaml": 0.77, "dev23.yaml": 0.85, "dev24.yaml": 0.70,
+                 "dev25.yaml": 0.72, "dev26.yaml": 0.54, "scope1.yaml": 0.93}
 
 
 @pytest.mark.slow
