@@ -4,7 +4,9 @@ sentence; otherwise an extractive answer from the best passages; otherwise an ho
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
+from .attribution import misattributed, opening, voice_topics
 from .claims import POLAR_VERDICTS, Claim, load_claims, support
 from .cover import covering_sentences
 from .compose import PARTIES, cite_pairs, compose, names_author
@@ -67,6 +69,7 @@ class RulesAnswerer(JoinedClaims):
         self.vocab: Vocab = self.retriever.vocab
         self.claims = load_claims(str(settings.corpus_dir))
         self.focus = load_focus(str(settings.corpus_dir))
+        self._topics_of: tuple[int, dict] = (-2, {})   # (store generation, voice -> concepts its passages mention)
 
     # --- public ---------------------------------------------------------------------------------------
     def answer(self, question: str, history: History = ()) -> Answer:
@@ -107,10 +110,26 @@ class RulesAnswerer(JoinedClaims):
             known = concepts or any(names_author(asked, p) for p in found.passages[:COMPOSE_K]) or (
                 found.best_similarity >= self.settings.min_similarity_no_concept and not unfamiliar(asked, lang, self.retriever))
             if not practical and known:
+                # a view ascribed to a voice that never speaks of its topic: answered from the voices that do
+                ascribed = self._misascribed(question_)
+                if ascribed is not None:
+                    question_ = replace(question_, voices=[], not_voices=sorted({*question_.not_voices, ascribed[0].id}))
                 result = self._choose(question_, intents, found.passages, injected)
+                if ascribed is not None and result is not None and not result.refused:
+                    result.text = f"{opening(*ascribed, result.language)} {result.text}"
+                    result.verdict = "not-established"
         if result is None:
             result = refusal(lang, injected, self.mode)
         return self._finished(result, standalone, notices)
+
+    def _misascribed(self, q: Question):
+        """(voice, concept) when the question ascribes a view to a voice whose passages never discuss its topic
+        (attribution.py); the voices' topics are collected once per store generation."""
+        index = self.retriever.refresh()
+        if self._topics_of[0] != index.generation:
+            passages = [p for doc in sorted(index.by_doc) for p in self.retriever.note_passages(doc)]
+            self._topics_of = (index.generation, voice_topics(passages, self.focus, self.vocab))
+        return misattributed(q, self.focus, self.vocab, self._topics_of[1])
 
     @staticmethod
     def _finished(result: Answer, standalone: str | None, notices: list[str]) -> Answer:

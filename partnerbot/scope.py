@@ -85,7 +85,13 @@ def unknown_name(asked: str, retriever: Retriever, vocab: Vocab) -> str | None:
     """A name the question sentence asks about that no source mentions ("Is Salesforce or HubSpot better …?",
     "What does ISO 44001 require …?"), or None. A sentence that also names something the sources know (Heijmans,
     Dyer and Kale) at least as often as unknown ones is answered: they can speak to that, or correct its premise."""
-    names = [m.group(0) for m in _PROPER.finditer(asked) if not _PLACES.match(m.group(0)) and not _as_party(asked, m)]
+    matches = [m for m in _PROPER.finditer(asked) if not _PLACES.match(m.group(0)) and not _as_party(asked, m)]
+    names: list[str] = []
+    for n, m in enumerate(matches):   # a name of several words ("Wet DBA", "Microsoft Partner Network") is one
+        if n and asked[matches[n - 1].end():m.start()] == " ":
+            names[-1] += " " + m.group(0)
+        else:
+            names.append(m.group(0))
     unknown = [n for n in names if not _known(n, retriever, vocab)]
     # a known name is a proper name of the sources, not a capitalised party word ("the Senior Supplier")
     known = [n for n in names if n not in unknown and not set(vocab.concepts(n)) & set(PARTIES)]
@@ -95,12 +101,14 @@ def unknown_name(asked: str, retriever: Retriever, vocab: Vocab) -> str | None:
 def refusal(lang: str, injected: bool, mode: str, unknown: str | None = None) -> Answer:
     """The polite refusal, naming what the sources say nothing about when known."""
     if lang == "nl":
-        text = (f"De bronnen zeggen niets over “{unknown}”. " if unknown else "De bronnen behandelen dit niet. ") + (
+        text = (f"De bronnen zeggen niets over “{unknown}”, dus daarop kan ik geen antwoord geven. " if unknown
+                else "De bronnen behandelen dit niet, dus daarop kan ik geen antwoord geven. ") + (
             "Ik beantwoord vragen over opdrachtgever en opdrachtnemer, klant en leverancier, partners en "
             "strategische partners, op basis van het Totus-artikel, de column van Byron Glick en geverifieerde "
             "literatuur.")
     else:
-        text = (f"The sources say nothing about “{unknown}”. " if unknown else "The sources do not cover this. ") + (
+        text = (f"The sources say nothing about “{unknown}”, so I cannot answer this from them. " if unknown
+                else "The sources do not cover this, so I cannot answer it from them. ") + (
             "I answer questions about clients and contractors, customers and suppliers, partners and strategic "
             "partners, based on the Totus Consultancy article, Byron Glick's column and verified literature.")
     if injected:

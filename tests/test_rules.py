@@ -217,7 +217,7 @@ def test_injection_inside_an_ingested_document_changes_no_answer(tmp_path, corpu
 def test_a_question_about_something_no_source_mentions_is_refused_though_it_names_a_concept(rules, question, unknown):
     answer = rules.answer(question)
     assert answer.refused and not answer.citations and answer.verdict is None
-    assert answer.text.startswith(f"The sources say nothing about “{unknown}”.")
+    assert answer.text.startswith(f"The sources say nothing about “{unknown}”, so I cannot answer")
 
 
 @pytest.mark.parametrize("question", [
@@ -461,3 +461,24 @@ def test_an_answer_does_not_depend_on_the_questions_asked_before(rules):
     for other in ("Can a contractor be a strategic partner?", "Wat is een opdrachtgever?", "What does Bing say about OLAs?"):
         rules.answer(other, [])
     assert rules.answer(question, []).text == first
+
+
+@pytest.mark.parametrize("question, who, term, topic", [
+    ("Bing told the author that the client always keeps the A in the RASCI. Why did Bing think so?", "Bing", "RASCI",
+     "RA(S)CI"),
+    ("Glick zegt dat een SLA de afspraken met de klant vastlegt. Waarom vindt hij dat?", "Glick", "SLA", "SLA"),
+])
+def test_a_view_ascribed_to_a_voice_that_never_discusses_its_topic_is_not_established(rules, question, who, term,
+                                                                                       topic):
+    """The opening says the ascription is not established, naming the topic in the question's words; the rest
+    answers from the voices that do discuss it, cited."""
+    answer = rules.answer(question)
+    assert answer.verdict == "not-established" and not answer.refused and answer.citations
+    opening, rest = answer.text.split(". ", 1)
+    assert opening.startswith(("Not established", "Niet vastgesteld")) and who in opening and term in opening
+    assert topic in rest and answer.citations[0].voice != who.lower()
+
+
+def test_a_view_a_voice_does_discuss_keeps_its_answer(rules):
+    answer = rules.answer("Glick argues that IT should treat some departments as partners. Why?")
+    assert answer.verdict != "not-established" and "Not established" not in answer.text

@@ -1,0 +1,75 @@
+"""A view the question ascribes to one voice on a topic that voice never speaks of.
+
+"Glick argues that the client must always keep the A in the RACI model. Why?" takes for granted that Glick said
+so; his passages never mention RA(S)CI (the Totus author's footnote does). The answer then opens by saying the
+ascription is not established, and goes on with what the sources do say. A voice's topics are the concepts
+(corpus/concepts.yaml) its passages mention, collected once per store generation."""
+
+from __future__ import annotations
+
+import re
+
+from .compose import PARTIES
+from .lang import sentences
+from .question import Focus, Question, Voice
+from .vocab import Vocab
+
+NAME_GAP = 60   # characters between a voice's name and the verb that ascribes a view to it ("Glick, in his column, argues")
+
+OPENING = {
+    "en": "Not established: the sources do not show {who} saying this; {who}'s passages never discuss {term}.",
+    "nl": "Niet vastgesteld: de bronnen laten niet zien dat {who} dit zegt; {who} bespreekt {term} nergens.",
+}
+
+
+def voice_topics(passages, focus: Focus, vocab: Vocab) -> dict[str, frozenset[str]]:
+    """voice id -> the concepts its passages mention."""
+    topics: dict[str, set[str]] = {v.id: set() for v in focus.voices}
+    for passage in passages:
+        found = set(vocab.concepts(passage.text))
+        for voice in focus.voices:
+            if voice.speaks(passage):
+                topics[voice.id] |= found
+    return {vid: frozenset(t) for vid, t in topics.items()}
+
+
+def _named_at(sentence: str, voice: Voice) -> int | None:
+    """Where the sentence first names the voice (by a name or a pattern of focus.yaml), or None."""
+    lowered = sentence.lower()
+    spots = [m.end() for rx in voice.patterns for m in rx.finditer(lowered)]
+    spots += [m.end() for n in voice.names if n for m in re.finditer(rf"\b{re.escape(n)}\b", lowered)]
+    return min(spots) if spots else None
+
+
+def misattributed(q: Question, focus: Focus, vocab: Vocab, topics: dict[str, frozenset[str]]):
+    """(voice, concept, term) when the question ascribes to its one named voice a view on a concept that voice's
+    passages never mention and another voice's do (term: the question's own word for it); None otherwise."""
+    cue = focus.verdict_cues.get("attributes")
+    if cue is None or len(q.voices) != 1 or (voice := focus.voice(q.voices[0])) is None or voice.id == "literature":
+        return None
+    for sentence in sentences(q.text):
+        at = _named_at(sentence, voice)
+        verb = cue.search(sentence, at) if at is not None else None
+        if verb is None or verb.start() - at > NAME_GAP:
+            continue
+        view = sentence[verb.end():]
+        said = set(vocab.concepts(view)) - set(PARTIES) - set(voice.concepts)
+        for concept in sorted(said):
+            if concept not in topics.get(voice.id, ()) and any(concept in t for vid, t in topics.items() if vid != voice.id):
+                return voice, concept, _term(view, concept, vocab)
+    return None
+
+
+def _term(text: str, concept: str, vocab: Vocab) -> str:
+    """The words of the text that name the concept, as written ("RACI-model"), else its first English term."""
+    lowered = text.lower()
+    for c, _lang, _term, rx in vocab.patterns:
+        match = rx.search(lowered) if c == concept else None
+        if match:
+            return text[match.start():match.end()]
+    return vocab.english.get(concept, concept.replace("_", " "))
+
+
+def opening(voice: Voice, _concept: str, term: str, lang: str) -> str:
+    """The sentence that opens the answer: the ascription is not established."""
+    return OPENING.get(lang, OPENING["en"]).format(who=voice.who.get(lang, voice.id), term=term)
