@@ -13,7 +13,7 @@ from .compose import PARTIES, cite_pairs, compose, names_author
 from .situation import glick_lead, situation_lead
 from .kraljic import kraljic_lead
 from .complete import completion, rendered
-from .verdicts import adjusted, lead, named_first, reported_negative, telling_first
+from .verdicts import adjusted, lead, named_first, reported_negative, telling_first, without_lead
 from .joined import JoinedClaims
 from .lang import NAME
 from .question import INTENTS, Question, detect_intents, last_asked, load_focus, understand  # noqa: F401 (re-exported)
@@ -292,7 +292,7 @@ class RulesAnswerer(JoinedClaims):
         pairs, english_said = [], []
         added = covering_sentences(q, claim, self.claims, self.vocab, self.focus, self.match_claim, use_lang)
         items = list(zip(claim.sentences["en"], claim.sentences[use_lang]))
-        if how in ("not_for_all", "still", "not_a_goal", "contrary", "not_identity"):   # "No." leads with why
+        if how in ("not_for_all", "still", "not_a_goal", "contrary", "not_identity", "not_by_itself"):   # "No." leads with why
             items = telling_first(items, how, self.focus)
         elif not claim.leads:
             items = named_first(items, q.text)
@@ -307,6 +307,8 @@ class RulesAnswerer(JoinedClaims):
             if n == 0 and verdict in POLAR_VERDICTS and (claim.leads.get(use_lang) or claim.check_verdict or
                                                          how != "claim" or verdict != claim.verdict):
                 say = lead(say, verdict, how, use_lang, last_asked(q.text), self.focus)
+            elif n > 0 and verdict != claim.verdict:   # the claim's own lead, moved down, would contradict it
+                say = without_lead(say)
             pairs.append((say, passage))
             english_said.append(english["say"])
         return (pairs, verdict, notices, use_lang, english_said) if pairs else None

@@ -150,7 +150,8 @@ def telling_first(pairs: list, how: str, focus: Focus) -> list:
     """(English item, item) pairs with the first whose English sentence carries the verdict moved to the front: the
     one saying it varies (how "not_for_all") or that it is still so (how "still")."""
     cue = focus.verdict_cues.get({"not_for_all": "varies", "still": "still", "not_a_goal": "not_a_goal",
-                                  "contrary": "contrary", "not_identity": "not_identity"}.get(how, ""))
+                                  "contrary": "contrary", "not_identity": "not_identity",
+                                  "not_by_itself": "not_automatic"}.get(how, ""))
     if cue is None:
         return pairs
     at = next((n for n, (english, _i) in enumerate(pairs) if cue.search(english["say"])), 0)
@@ -196,6 +197,12 @@ def implied_verdict(q: Question, claim: Claim, focus: Focus) -> str | None:
     return verdict if verdict in POLAR_VERDICTS else None
 
 
+def without_lead(say: str) -> str:
+    """A claim sentence without its own verdict lead ("Largely yes, with nuance: …")."""
+    rest = _OWN_LEAD.sub("", say)
+    return rest[:1].upper() + rest[1:] if rest != say else say
+
+
 def lead(say: str, verdict: str, how: str, lang: str, asked: str = "", focus: Focus | None = None) -> str:
     """The claim's first sentence opened with the verdict actually given (its own lead removed); "not by itself"
     in the question's own words ("Does it automatically …?" -> "No, not automatically.")."""
@@ -203,6 +210,8 @@ def lead(say: str, verdict: str, how: str, lang: str, asked: str = "", focus: Fo
         say = _OWN_LEAD.sub("", say)
         cue = focus.verdict_cues.get("automatic") if focus is not None else None
         word = cue.search(asked) if cue is not None else None
+        if word is not None and len(word.group(0).split()) > 2:   # "any contractor turns …": not an adverb to echo
+            word = None
         opening = (f"{'No, not' if lang == 'en' else 'Nee, niet'} {word.group(0).lower()}." if word
                    else _NOT_BY_ITSELF[lang])
         return f"{opening} {say[0].upper()}{say[1:]}"

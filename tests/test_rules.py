@@ -482,3 +482,11 @@ def test_a_view_ascribed_to_a_voice_that_never_discusses_its_topic_is_not_establ
 def test_a_view_a_voice_does_discuss_keeps_its_answer(rules):
     answer = rules.answer("Glick argues that IT should treat some departments as partners. Why?")
     assert answer.verdict != "not-established" and "Not established" not in answer.text
+
+
+def test_a_changed_verdict_leads_with_the_sentence_that_carries_it_and_drops_the_claims_own_lead(rules):
+    answer = rules.answer("Is it true that ChatGPT said every contractor becomes a strategic partner once the "
+                          "contract has run for a few years?")
+    assert answer.verdict == "no" and answer.text.startswith("No, not by itself.")
+    first = answer.text.split(". ", 2)[1]
+    assert "by itself" in first and "Largely yes" not in answer.text
