@@ -16,6 +16,9 @@ from .vocab import Vocab
 
 NAME_GAP = 60   # characters between a voice's name and the verb that ascribes a view to it ("Glick, in his column, argues")
 
+_THAT = re.compile(r"(?:\s+[\w'-]+){0,4}?\s+(?:that|dat)\b", re.I)
+_ASKER = re.compile(r"\b(?:I|my|we|our|us|ik|mijn|wij|we|ons|onze)\b", re.I)
+
 OPENING = {
     "en": "Not established: the sources do not show {who} saying this; {who}'s passages never discuss {term}.",
     "nl": "Niet vastgesteld: de bronnen laten niet zien dat {who} dit zegt; {who} bespreekt {term} nergens.",
@@ -41,9 +44,9 @@ def _named_at(sentence: str, voice: Voice) -> int | None:
     return min(spots) if spots else None
 
 
-def misattributed(q: Question, focus: Focus, vocab: Vocab, topics: dict[str, frozenset[str]]):
-    """(voice, concept, term) when the question ascribes to its one named voice a view on a concept that voice's
-    passages never mention and another voice's do (term: the question's own word for it); None otherwise."""
+def ascribed_views(q: Question, focus: Focus, vocab: Vocab) -> tuple[Voice, list[tuple[str, str]]] | None:
+    """(voice, [(concept, term)]) for a view the question ascribes to its one named voice in a that-clause
+    ("Glick argues that …", "Bing told the author that …"), up to the asker's own words; None when there is none."""
     cue = focus.verdict_cues.get("attributes")
     if cue is None or len(q.voices) != 1 or (voice := focus.voice(q.voices[0])) is None or voice.id == "literature":
         return None
@@ -52,11 +55,23 @@ def misattributed(q: Question, focus: Focus, vocab: Vocab, topics: dict[str, fro
         verb = cue.search(sentence, at) if at is not None else None
         if verb is None or verb.start() - at > NAME_GAP:
             continue
-        view = sentence[verb.end():]
-        said = set(vocab.concepts(view)) - set(PARTIES) - set(voice.concepts)
-        for concept in sorted(said):
-            if concept not in topics.get(voice.id, ()) and any(concept in t for vid, t in topics.items() if vid != voice.id):
-                return voice, concept, _term(view, concept, vocab)
+        clause = _THAT.match(sentence, verb.end())
+        if clause is None:
+            continue
+        view = _ASKER.split(sentence[clause.end():])[0]
+        said = sorted(set(vocab.concepts(view)) - set(PARTIES) - set(voice.concepts))
+        if said:
+            return voice, [(concept, _term(view, concept, vocab)) for concept in said]
+    return None
+
+
+def misattributed(views: tuple[Voice, list[tuple[str, str]]], topics: dict[str, frozenset[str]]):
+    """(voice, concept, term) for the first concept of the ascribed view that the voice's passages never mention
+    and another voice's do (topics: voice_topics); None when the voice speaks of all of them."""
+    voice, said = views
+    for concept, term in said:
+        if concept not in topics.get(voice.id, ()) and any(concept in t for vid, t in topics.items() if vid != voice.id):
+            return voice, concept, term
     return None
 
 

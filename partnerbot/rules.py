@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from .attribution import misattributed, opening, voice_topics
+from .attribution import ascribed_views, misattributed, opening, voice_topics
 from .claims import POLAR_VERDICTS, Claim, load_claims, support
 from .cover import covering_sentences
 from .compose import PARTIES, cite_pairs, compose, names_author
@@ -123,13 +123,16 @@ class RulesAnswerer(JoinedClaims):
         return self._finished(result, standalone, notices)
 
     def _misascribed(self, q: Question):
-        """(voice, concept) when the question ascribes a view to a voice whose passages never discuss its topic
-        (attribution.py); the voices' topics are collected once per store generation."""
+        """(voice, concept, term) when the question ascribes a view to a voice whose passages never discuss its
+        topic (attribution.py); the voices' topics are collected once per store generation, when first needed."""
+        views = ascribed_views(q, self.focus, self.vocab)
+        if views is None:
+            return None
         index = self.retriever.refresh()
         if self._topics_of[0] != index.generation:
             passages = [p for doc in sorted(index.by_doc) for p in self.retriever.note_passages(doc)]
             self._topics_of = (index.generation, voice_topics(passages, self.focus, self.vocab))
-        return misattributed(q, self.focus, self.vocab, self._topics_of[1])
+        return misattributed(views, self._topics_of[1])
 
     @staticmethod
     def _finished(result: Answer, standalone: str | None, notices: list[str]) -> Answer:
