@@ -41,6 +41,18 @@ _INNER_SAYS = re.compile(r",\s+(he|she|they|it)\s+(says|argues|writes|notes|adds
 _SENTENCE_FACTS: dict = {}   # (vocab id, sentence) -> (tokens, concepts): the notes repeat across questions
 
 
+_INJECTED: dict = {}   # (pattern, sentence) -> whether it addresses the assistant (a slow pattern; notes repeat)
+
+
+def _injected(sentence: str, injection: re.Pattern) -> bool:
+    key = (injection.pattern, sentence)
+    if key not in _INJECTED:
+        if len(_INJECTED) > 20_000:
+            _INJECTED.clear()
+        _INJECTED[key] = bool(injection.search(sentence))
+    return _INJECTED[key]
+
+
 def _facts(sentence: str, vocab: Vocab) -> tuple[frozenset, frozenset]:
     key = (id(vocab), sentence)
     if key not in _SENTENCE_FACTS:
@@ -154,7 +166,7 @@ def score_sentences(question: Question, passages: list, focus: Focus, vocab: Voc
     asked_words = set(tokens(asked)) - focus.framing if asked != question.text.strip() else set()
     candidates = [(rank, passage, position, sentence) for rank, passage in enumerate(passages, 1)
                   for position, sentence in enumerate(split_sentences(passage.text) or [passage.text.strip()])
-                  if not injection.search(sentence) and not sentence.lower().startswith("editorial note")
+                  if not _injected(sentence, injection) and not sentence.lower().startswith("editorial note")
                   and len(sentence.split()) >= 5]   # shorter is a fragment the splitter left ("Dyer and Prashant Kale.")
     cosine = meaning([c[3] for c in candidates]) if meaning and candidates else {}
     out = []

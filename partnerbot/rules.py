@@ -69,6 +69,7 @@ class RulesAnswerer(JoinedClaims):
         self.vocab: Vocab = self.retriever.vocab
         self.claims = load_claims(str(settings.corpus_dir))
         self.focus = load_focus(str(settings.corpus_dir))
+        self._last_query: tuple[str, object] = ("", None)   # (question, its unit vector), replaced whole
         self._topics_of: tuple[int, dict] = (-2, {})   # (store generation, voice -> concepts its passages mention)
 
     # --- public ---------------------------------------------------------------------------------------
@@ -235,8 +236,11 @@ class RulesAnswerer(JoinedClaims):
         for sentence in dict.fromkeys(sentences):
             if sentence not in _SENTENCE_VECTORS:
                 _SENTENCE_VECTORS[sentence] = np.asarray(embedder.embed_one(sentence), dtype=np.float32)
-        query = np.asarray(embedder.embed_one(question), dtype=np.float32)
-        query /= max(float(np.linalg.norm(query)), 1e-12)
+        last, query = self._last_query   # composition and completion ask about the same question
+        if last != question:
+            query = np.asarray(embedder.embed_one(question), dtype=np.float32)
+            query /= max(float(np.linalg.norm(query)), 1e-12)
+            self._last_query = (question, query)
         return {s: float(_SENTENCE_VECTORS[s] @ query) for s in sentences}
 
     def _claim_fits(self, claim: Claim, q: Question, anywhere: bool = False) -> bool:
