@@ -88,3 +88,23 @@ def _term(text: str, concept: str, vocab: Vocab) -> str:
 def opening(voice: Voice, _concept: str, term: str, lang: str) -> str:
     """The sentence that opens the answer: the ascription is not established."""
     return OPENING.get(lang, OPENING["en"]).format(who=voice.who.get(lang, voice.id), term=term)
+
+
+class Ascriptions:
+    """ascriptions(q) -> (voice, concept, term) when the question ascribes a view to a voice whose passages never
+    discuss its topic; the voices' topics are collected once per store generation, and only when a question
+    ascribes a view at all (collecting them takes ~1 s)."""
+
+    def __init__(self, retriever, focus: Focus, vocab: Vocab):
+        self.retriever, self.focus, self.vocab = retriever, focus, vocab
+        self._topics: tuple[int, dict] = (-2, {})   # (store generation, voice -> concepts), replaced whole
+
+    def __call__(self, q: Question):
+        views = ascribed_views(q, self.focus, self.vocab)
+        if views is None:
+            return None
+        index = self.retriever.refresh()
+        if self._topics[0] != index.generation:
+            passages = [p for doc in sorted(index.by_doc) for p in self.retriever.note_passages(doc)]
+            self._topics = (index.generation, voice_topics(passages, self.focus, self.vocab))
+        return misattributed(views, self._topics[1])

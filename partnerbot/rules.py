@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from .attribution import ascribed_views, misattributed, opening, voice_topics
+from .attribution import Ascriptions, opening
 from .claims import POLAR_VERDICTS, Claim, load_claims, support
 from .cover import covering_sentences
 from .compose import PARTIES, cite_pairs, compose, names_author
@@ -16,6 +16,7 @@ from .complete import completion, rendered
 from .verdicts import adjusted, lead, named_first, reported_negative, telling_first, without_lead
 from .joined import JoinedClaims
 from .lang import NAME
+from .meaning import Meaning
 from .question import INTENTS, Question, detect_intents, last_asked, load_focus, understand  # noqa: F401 (re-exported)
 from .result import Answer, History, history_turns
 from .followup import rewrite
@@ -41,7 +42,6 @@ _INJECTION = re.compile(
     re.I)
 _LABEL = re.compile(r"\b(word|term|label|name|relationship|type|kind|relatie|woord|benaming|etiket|soort)\b", re.I)
 _CALLS = re.compile(r"\b(calls?|called|calling|labels?|labell?ed|refers? to|describes?|noem\w*|genoemd)\b", re.I)   # a label used
-_SENTENCE_VECTORS: dict = {}   # sentence -> unit vector, filled as composed answers need them
 TOPIC_PENALTY = 6   # on top of claims.py's 2 for any concept a claim leaves out: a left-out topic weighs more
 ADVICE_QUERY = "proposes recommends remedy advice solution"   # added to a what-to-do question's second search
 COMPOSE_K = 8   # passages a composed answer may draw its sentences from
@@ -69,8 +69,8 @@ class RulesAnswerer(JoinedClaims):
         self.vocab: Vocab = self.retriever.vocab
         self.claims = load_claims(str(settings.corpus_dir))
         self.focus = load_focus(str(settings.corpus_dir))
-        self._last_query: tuple[str, object] = ("", None)   # (question, its unit vector), replaced whole
-        self._topics_of: tuple[int, dict] = (-2, {})   # (store generation, voice -> concepts its passages mention)
+        self.meaning = Meaning(lambda: self.retriever.store.embedder)
+        self._misascribed = Ascriptions(self.retriever, self.focus, self.vocab)
 
     # --- public ---------------------------------------------------------------------------------------
     def answer(self, question: str, history: History = ()) -> Answer:
@@ -122,18 +122,6 @@ class RulesAnswerer(JoinedClaims):
         if result is None:
             result = refusal(lang, injected, self.mode)
         return self._finished(result, standalone, notices)
-
-    def _misascribed(self, q: Question):
-        """(voice, concept, term) when the question ascribes a view to a voice whose passages never discuss its
-        topic (attribution.py); the voices' topics are collected once per store generation, when first needed."""
-        views = ascribed_views(q, self.focus, self.vocab)
-        if views is None:
-            return None
-        index = self.retriever.refresh()
-        if self._topics_of[0] != index.generation:
-            passages = [p for doc in sorted(index.by_doc) for p in self.retriever.note_passages(doc)]
-            self._topics_of = (index.generation, voice_topics(passages, self.focus, self.vocab))
-        return misattributed(views, self._topics_of[1])
 
     @staticmethod
     def _finished(result: Answer, standalone: str | None, notices: list[str]) -> Answer:
@@ -201,7 +189,7 @@ class RulesAnswerer(JoinedClaims):
         if injected or not strong:
             return self._from_claim(q, claim, intents, passages) if claim is not None else None
         composed = compose(q, strong, self.focus, self.vocab, _INJECTION, str(self.settings.corpus_dir), self.mode,
-                           lambda sentences: self._meaning(q.text, sentences))
+                           lambda sentences: self.meaning(q.text, sentences))
         if composed is None and claim is not None:
             return self._from_claim(q, claim, intents, passages)
         return composed
@@ -222,26 +210,6 @@ class RulesAnswerer(JoinedClaims):
         return [p for p in wider if p.chunk_id not in known and (
             any(v.speaks(p) for v in missing) and p.similarity >= self.settings.min_similarity
             or named and names_author(q.text, p))][:4]
-
-    def _meaning(self, question: str, sentences: list[str]) -> dict[str, float]:
-        """Cosine of each sentence with the question; sentence vectors are cached per process (the notes do not
-        change between questions, so after the first few questions only the question is embedded). Each sentence
-        is embedded on its own: in a batch its vector shifts with the batch's padding (cosines by up to ~0.002),
-        which let the questions asked before, by anyone, reorder the sentences of an answer."""
-        import numpy as np
-
-        if len(_SENTENCE_VECTORS) > 20_000:
-            _SENTENCE_VECTORS.clear()
-        embedder = self.retriever.store.embedder
-        for sentence in dict.fromkeys(sentences):
-            if sentence not in _SENTENCE_VECTORS:
-                _SENTENCE_VECTORS[sentence] = np.asarray(embedder.embed_one(sentence), dtype=np.float32)
-        last, query = self._last_query   # composition and completion ask about the same question
-        if last != question:
-            query = np.asarray(embedder.embed_one(question), dtype=np.float32)
-            query /= max(float(np.linalg.norm(query)), 1e-12)
-            self._last_query = (question, query)
-        return {s: float(_SENTENCE_VECTORS[s] @ query) for s in sentences}
 
     def _claim_fits(self, claim: Claim, q: Question, anywhere: bool = False) -> bool:
         """Evidence that a claim answers this question's focus: it leads with the voice the question names (or
@@ -390,7 +358,7 @@ class RulesAnswerer(JoinedClaims):
                          if p.chunk_id not in known][:4]
         passages = [p for p in passages if not _INJECTION.search(p.text)]
         extra = completion(q, said + [say for say, _p in pairs], passages, self.focus, self.vocab, _INJECTION, self.retriever.rarity,
-                           lambda sentences: self._meaning(q.text, sentences))
+                           lambda sentences: self.meaning(q.text, sentences))
         return pairs + [(rendered(s, self.focus, lang), s.passage) for s in extra]
 
     def _parties_named(self, text: str) -> list[str]:

@@ -446,17 +446,17 @@ def test_a_reported_chatbot_statement_is_checked_against_what_the_chatbot_said(r
 def test_an_answer_does_not_depend_on_the_questions_asked_before(rules):
     """Sentence vectors are cached across questions (and users): a sentence's vector must be the same whichever
     sentences it was first embedded with, or one user's questions reorder another user's answer."""
-    from partnerbot import rules as rules_module
+    from partnerbot import meaning as meaning_module
 
     sentence = "An operational level agreement is made between the IT provider and another team of the same company."
     company = ["Short one here.", "A much longer sentence about contractors, clients and partnerships in the Dutch "
                "construction industry, which goes on about tenders, frameworks and long-term maintenance contracts."]
     question = "Which agreement covers the network team inside our company?"
-    rules_module._SENTENCE_VECTORS.clear()
-    alone = rules._meaning(question, [sentence])[sentence]
-    rules_module._SENTENCE_VECTORS.clear()
-    assert rules._meaning(question, company + [sentence])[sentence] == alone
-    rules_module._SENTENCE_VECTORS.clear()
+    meaning_module._SENTENCE_VECTORS.clear()
+    alone = rules.meaning(question, [sentence])[sentence]
+    meaning_module._SENTENCE_VECTORS.clear()
+    assert rules.meaning(question, company + [sentence])[sentence] == alone
+    meaning_module._SENTENCE_VECTORS.clear()
     first = rules.answer(question, []).text
     for other in ("Can a contractor be a strategic partner?", "Wat is een opdrachtgever?", "What does Bing say about OLAs?"):
         rules.answer(other, [])
