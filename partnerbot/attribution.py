@@ -78,7 +78,7 @@ def misattributed(views: tuple[Voice, list[tuple[str, str]]], topics: dict[str, 
 def _term(text: str, concept: str, vocab: Vocab) -> str:
     """The words of the text that name the concept, as written ("RACI-model"), else its first English term."""
     lowered = text.lower()
-    for c, _lang, _term, rx in vocab.patterns:
+    for c, _lang, _word, rx in vocab.patterns:
         match = rx.search(lowered) if c == concept else None
         if match:
             return text[match.start():match.end()]
