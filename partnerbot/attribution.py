@@ -85,7 +85,7 @@ def _term(text: str, concept: str, vocab: Vocab) -> str:
     return vocab.english.get(concept, concept.replace("_", " "))
 
 
-def opening(voice: Voice, _concept: str, term: str, lang: str) -> str:
+def opening(voice: Voice, term: str, lang: str) -> str:
     """The sentence that opens the answer: the ascription is not established."""
     return OPENING.get(lang, OPENING["en"]).format(who=voice.who.get(lang, voice.id), term=term)
 

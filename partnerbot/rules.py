@@ -60,6 +60,9 @@ def strip_injection(question: str) -> tuple[str, bool]:
     return " ".join(kept).strip(), True
 
 
+_ARTICLE_LEAD = re.compile(r"^(On|In|The|A|An|That|This|Op|De|Het|Een|Dat|Dit)\b")   # lowered after "No: "
+
+
 class RulesAnswerer(JoinedClaims):
     mode = "rules"
 
@@ -117,7 +120,7 @@ class RulesAnswerer(JoinedClaims):
                     question_ = replace(question_, voices=[], not_voices=sorted({*question_.not_voices, ascribed[0].id}))
                 result = self._choose(question_, intents, found.passages, injected)
                 if ascribed is not None and result is not None and not result.refused:
-                    result.text = f"{opening(*ascribed, result.language)} {result.text}"
+                    result.text = f"{opening(ascribed[0], ascribed[2], result.language)} {result.text}"
                     result.verdict = "not-established"
         if result is None:
             result = refusal(lang, injected, self.mode)
@@ -304,7 +307,7 @@ class RulesAnswerer(JoinedClaims):
             verdict = kind
             if polar and len(asked) == 1 and kind != "mixed":
                 yes_no = ("Yes", "No") if q.language == "en" else ("Ja", "Nee")
-                first = re.sub(r"^(On|In|The|A|An|That|This|Op|In|De|Het|Een|Dat|Dit)\b", lambda m: m.group(1).lower(), said[0][0])
+                first = _ARTICLE_LEAD.sub(lambda m: m.group(1).lower(), said[0][0])   # "No: on Glick's range …"
                 said = [(f"{yes_no[asked[0] != kind]}: {first}", said[0][1])] + said[1:]
                 # "… treat them as customers. Would Glick back that?" asks yes or no; "is that the right word?" the type
                 if not in_question and not _LABEL.search(last_asked(q.text)) and not _CALLS.search(q.text):
