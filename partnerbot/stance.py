@@ -60,10 +60,10 @@ def read_verdict(question: Question, lead: Scored, focus: Focus, vocab: Vocab | 
         concepts = set(question.concepts) - {c for v in focus.voices for c in v.concepts}
         overlap = max(overlap, len(concepts & set(vocab.concepts(lead.sentence))) / max(1, len(concepts)))
     cues = focus.verdict_cues
+    flip = asks_the_bad_side(question.text, focus)
     explicit = cues.get("explicit") and cues["explicit"].search(lead.sentence)
     if explicit and overlap >= 0.1:
         said = (explicit.group("verdict") or explicit.group("lead")).lower()
-        flip = bool(NEGATIVE.search(question.text))
         return ("no" if said in ("no", "nee") else "yes") if not flip else ("yes" if said in ("no", "nee") else "no")
     if overlap < (0.15 if takes_stance(question, lead.sentence, focus) else 0.25):
         return None
@@ -81,18 +81,19 @@ def read_verdict(question: Question, lead: Scored, focus: Focus, vocab: Vocab | 
     negated = bool(focus.negation.search(clause))
     if cues.get("beyond") and cues.get("still") and cues["beyond"].search(question.text) and cues["still"].search(clause):
         negated = True
-    against = cues.get("against")
-    if against and (against.search(lead.sentence) and not against.search(question.text) or cues.get("favourable")
-                    and against.search(question.text) and cues["favourable"].search(lead.sentence)
-                    and not against.search(lead.sentence)):
+    # what the sentence says of the thing asked about: speaks against it, or calls it reasonable
+    against, favourable = cues.get("against"), cues.get("favourable")
+    if against and against.search(lead.sentence):
         negated = True
+    elif favourable and favourable.search(lead.sentence):
+        negated = False
     if cues.get("universal") and cues.get("restrictive") and cues["universal"].search(last_asked(question.text)) \
             and cues["restrictive"].search(lead.sentence) and not cues["universal"].search(lead.sentence):
         negated = True
     if cues.get("same") and cues.get("differs") and cues["same"].search(last_asked(question.text)) \
             and cues["differs"].search(lead.sentence):
         negated = True   # "just another word for …?" answered by what sets the two apart
-    if NEGATIVE.search(question.text):
+    if flip:   # "is it a mistake to …?" is answered yes by a sentence that speaks against it
         negated = not negated
     if negated:
         return "no"
@@ -113,6 +114,13 @@ def _shared(words: set, clause: str) -> int:
     def meets(w: str) -> bool:
         return w in toks or len(w) >= 6 and any(len(t) >= 6 and t[:6] == w[:6] for t in toks)
     return sum(1 if w in _PARTY_WORDS else 2 for w in words if meets(w))
+
+
+def asks_the_bad_side(text: str, focus: Focus) -> bool:
+    """The question asks whether something is wrong, a mistake or a bad thing (not whether it is so): a sentence
+    against it answers yes, one calling it reasonable answers no."""
+    against = focus.verdict_cues.get("against")
+    return bool(NEGATIVE.search(text)) or against is not None and bool(against.search(last_asked(text)))
 
 
 def not_for_all(asked: str, sentences: list[str], focus: Focus) -> bool:

@@ -52,6 +52,8 @@ def adjusted(q: Question, claim: Claim, verdict: str | None, focus: Focus) -> tu
             return "no", "contrary"
         if verdict in _TURNED and reported_negative(q.text, focus):
             return _TURNED[verdict], "contrary"
+        if verdict in _TURNED and judged_against(asked, claim, focus):
+            return _TURNED[verdict], "judged"
         # "shouldn't it grow into a strategic partnership, isn't that the goal?" answered "it is not a target for
         # every supplier": possible, but not what should be, so no
         if verdict in ("yes", "yes-with-nuance", "depends") and cues.get("normative") and cues.get("not_a_goal") \
@@ -91,6 +93,15 @@ def reported_negative(text: str, focus: Focus) -> bool:
         return False
     views = [s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if reported.search(s) and not s.endswith("?")]
     return bool(views) and bool(focus.negation.search(views[-1][reported.search(views[-1]).end():]))
+
+
+def judged_against(asked: str, claim: Claim, focus: Focus) -> bool:
+    """The question asks whether something is a mistake or a bad thing ("is it a mistake to partner with every
+    supplier?") of a claim written for whether to do it ("should every supplier become a partner?"): its verdict
+    answers the question turned round."""
+    against = focus.verdict_cues.get("against")
+    return against is not None and bool(against.search(asked)) and not NEGATIVE.search(asked) \
+        and not any(against.search(question) for question in claim.questions)
 
 
 def _denies_contrary(asked: str, claim: Claim, focus: Focus) -> bool:
