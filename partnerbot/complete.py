@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from .compose import _facts, _jaccard, _voice_label, attribute, score_sentences
+from .coverage import uncovered
 from .lang import tokens
 from .question import Focus, Question
 from .stance import Scored
@@ -70,7 +71,7 @@ def echoed(question: str, sentence: str, n: int = ECHO_WORDS) -> bool:
 
 
 def completion(q: Question, said: list[str], passages: list, focus: Focus, vocab: Vocab, injection: re.Pattern,
-               rarity, meaning=None) -> list[Scored]:
+               rarity, meaning=None, between=None) -> list[Scored]:
     """Up to MAX_ADDED sentences of the passages that cover the question's rare words the answer lacks, and, for
     a question asking what to do, the passages' best advice when the answer gives none; a sentence the question
     quotes (echoed) comes with the sentence that follows it, where the source goes on to the point asked."""
@@ -84,9 +85,9 @@ def completion(q: Question, said: list[str], passages: list, focus: Focus, vocab
     scored = score_sentences(q, passages, focus, vocab, injection, meaning)
     if not scored:
         return []
-    if not (wanted or wants_advice or quoted):
-        return _best_unsaid(scored, said)
     floor = RELEVANCE * scored[0].score
+    if not (wanted or wants_advice or quoted):
+        return _with_parts(q, said, _best_unsaid(scored, said), scored, floor, between)
     taken = [set(tokens(s)) for s in said]
     said_set = {" ".join(s.split()) for s in said}
     added: list[Scored] = []
@@ -123,7 +124,13 @@ def completion(q: Question, said: list[str], passages: list, focus: Focus, vocab
         toks = set(tokens(best.sentence))
         taken.append(toks)
         wanted = {w: idf for w, idf in wanted.items() if w not in toks}
-    return added or _best_unsaid(scored, said)
+    return _with_parts(q, said, added or _best_unsaid(scored, said), scored, floor, between)
+
+
+def _with_parts(q: Question, said: list[str], added: list[Scored], scored: list[Scored], floor: float,
+                between) -> list[Scored]:
+    """The added sentences and, after them, one for a part of the question still unanswered (coverage.py)."""
+    return added + uncovered(q.text, said + [s.sentence for s in added], scored, floor, between)
 
 
 def _best_unsaid(scored: list[Scored], said: list[str]) -> list[Scored]:

@@ -19,9 +19,11 @@ from .lang import tokens
 from .question import Focus, Question, last_asked
 from .result import Answer, Citation
 from .stance import Scored, not_for_all, read_verdict, takes_stance
+from .coverage import uncovered
 from .vocab import Vocab
 
 MAX_SENTENCES = 4
+PART_FLOOR = 0.4      # a sentence added for an unanswered part of the question scores at least this share of the lead
 STANCE_BONUS = 1.0     # a polar question leads with a sentence that takes a stance on it, among near-equals
 MEANING_WEIGHT = 8.0   # weight of the sentence-question cosine (paraphrases the words miss)
 ASKED_WEIGHT = 1.5     # weight of the share of the question sentence's own words, after a premise
@@ -259,10 +261,12 @@ _VERDICT_EN = {"yes": "Yes", "no": "No", "depends": "It depends"}
 
 
 def compose(question: Question, passages: list, focus: Focus, vocab: Vocab, injection: re.Pattern,
-            corpus_dir: str, mode: str = "rules", meaning=None) -> Answer | None:
-    chosen = select(score_sentences(question, passages, focus, vocab, injection, meaning), question, focus, vocab)
+            corpus_dir: str, mode: str = "rules", meaning=None, between=None) -> Answer | None:
+    scored = score_sentences(question, passages, focus, vocab, injection, meaning)
+    chosen = select(scored, question, focus, vocab)
     if not chosen or chosen[0].overlap == 0:
         return None
+    chosen += uncovered(question.text, [s.sentence for s in chosen], scored, PART_FLOOR * chosen[0].score, between)
     verdict = read_verdict(question, chosen[0], focus, vocab)
     if question.polar and not question.compares and not question.asks_choice \
             and not_for_all(last_asked(question.text), [s.sentence for s in chosen], focus):

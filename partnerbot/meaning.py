@@ -20,17 +20,27 @@ class Meaning:
         self._last: tuple[str, object] = ("", None)   # (question, its unit vector), replaced whole
 
     def __call__(self, question: str, sentences: list[str]) -> dict[str, float]:
-        import numpy as np
-
-        if len(_SENTENCE_VECTORS) > MAX_CACHED:
-            _SENTENCE_VECTORS.clear()
-        embedder = self._embedder()
-        for sentence in dict.fromkeys(sentences):
-            if sentence not in _SENTENCE_VECTORS:
-                _SENTENCE_VECTORS[sentence] = np.asarray(embedder.embed_one(sentence), dtype=np.float32)
         last, query = self._last   # composition and completion ask about the same question
         if last != question:
-            query = np.asarray(embedder.embed_one(question), dtype=np.float32)
-            query /= max(float(np.linalg.norm(query)), 1e-12)
+            query = self._unit(question)
             self._last = (question, query)
-        return {s: float(_SENTENCE_VECTORS[s] @ query) for s in sentences}
+        return {s: float(self._vector(s) @ query) for s in dict.fromkeys(sentences)}
+
+    def between(self, text: str, sentences: list[str]) -> dict[str, float]:
+        """Cosines of any text (a part of the question) with the sentences; the text's vector is cached like a
+        sentence's, so the question's own vector stays the one __call__ reuses."""
+        query = self._vector(text)
+        return {s: float(self._vector(s) @ query) for s in dict.fromkeys(sentences)}
+
+    def _vector(self, sentence: str):
+        if sentence not in _SENTENCE_VECTORS:
+            if len(_SENTENCE_VECTORS) > MAX_CACHED:
+                _SENTENCE_VECTORS.clear()
+            _SENTENCE_VECTORS[sentence] = self._unit(sentence)
+        return _SENTENCE_VECTORS[sentence]
+
+    def _unit(self, text: str):
+        import numpy as np
+
+        vector = np.asarray(self._embedder().embed_one(text), dtype=np.float32)
+        return vector / max(float(np.linalg.norm(vector)), 1e-12)

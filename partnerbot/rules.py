@@ -192,7 +192,7 @@ class RulesAnswerer(JoinedClaims):
         if injected or not strong:
             return self._from_claim(q, claim, intents, passages) if claim is not None else None
         composed = compose(q, strong, self.focus, self.vocab, _INJECTION, str(self.settings.corpus_dir), self.mode,
-                           lambda sentences: self.meaning(q.text, sentences))
+                           lambda sentences: self.meaning(q.text, sentences), self.meaning.between)
         if composed is None and claim is not None:
             return self._from_claim(q, claim, intents, passages)
         return composed
@@ -361,7 +361,7 @@ class RulesAnswerer(JoinedClaims):
                          if p.chunk_id not in known][:4]
         passages = [p for p in passages if not _INJECTION.search(p.text)]
         extra = completion(q, said + [say for say, _p in pairs], passages, self.focus, self.vocab, _INJECTION, self.retriever.rarity,
-                           lambda sentences: self.meaning(q.text, sentences))
+                           lambda sentences: self.meaning(q.text, sentences), self.meaning.between)
         return pairs + [(rendered(s, self.focus, lang), s.passage) for s in extra]
 
     def _parties_named(self, text: str) -> list[str]:
