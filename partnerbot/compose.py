@@ -23,6 +23,7 @@ from .coverage import uncovered
 from .vocab import Vocab
 
 MAX_SENTENCES = 4
+LATER_VERDICT = 2     # sentences after the lead a polar question's verdict may also be read from
 PART_FLOOR = 0.4      # a sentence added for an unanswered part of the question scores at least this share of the lead
 STANCE_BONUS = 1.0     # a polar question leads with a sentence that takes a stance on it, among near-equals
 MEANING_WEIGHT = 8.0   # weight of the sentence-question cosine (paraphrases the words miss)
@@ -268,6 +269,13 @@ def compose(question: Question, passages: list, focus: Focus, vocab: Vocab, inje
         return None
     chosen += uncovered(question.text, [s.sentence for s in chosen], scored, PART_FLOOR * chosen[0].score, between)
     verdict = read_verdict(question, chosen[0], focus, vocab)
+    if verdict is None and question.polar:
+        # the lead introduces ("Gulati examines how firms choose …"); a sentence after it may state the answer
+        for n, s in enumerate(chosen[1:LATER_VERDICT + 1], 1):
+            verdict = read_verdict(question, s, focus, vocab)
+            if verdict is not None:   # the sentence the verdict is read from leads
+                chosen = [s] + chosen[:n] + chosen[n + 1:]
+                break
     if question.polar and not question.compares and not question.asks_choice \
             and not_for_all(last_asked(question.text), [s.sentence for s in chosen], focus):
         verdict = "no"   # "does Bing say they can always coexist?" answered "… but not in every case"

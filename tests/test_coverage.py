@@ -54,3 +54,12 @@ def test_a_two_part_question_is_answered_in_both_parts(rules):
     one = rules.answer("Our helpdesk relies on the database team within our own organisation. Which ITIL "
                        "agreement applies?")
     assert "OLA" in one.text and "underpinning" not in one.text.lower()
+
+
+def test_a_polar_answer_whose_lead_only_introduces_takes_its_verdict_from_the_sentence_that_states_it(rules):
+    """The best sentence says what Gulati studies, not what he found; the finding comes next. The verdict is read
+    from the finding, and the finding leads the answer."""
+    answer = rules.answer("Does having allied with the same firm before change what kind of contract companies "
+                          "pick for their next alliance? I think Gulati looked at this.")
+    assert answer.verdict == "yes"
+    assert answer.text.startswith("Yes: Gulati (1995) finds that firms that have allied with each other before")
