@@ -73,12 +73,17 @@ _PARTY = r"(clients?|contractors?|customers?|suppliers?|vendors?|partners?|opdra
 _NAMED_PARTY_AFTER = re.compile(r"^\s+(\w+\s+){0,2}?(be|become|becomes|is|are|was|as|zijn|worden|wordt|als)\s+(\w+\s+){0,3}?" + _PARTY + r"\b",
                                 re.I)
 _NAMED_PARTY_BEFORE = re.compile(r"\b(our|their|a|the|onze|hun|een|de)\s+(\w+\s+)?" + _PARTY + r",?\s+$", re.I)
+# "the supplier of our MRI scanners", "de leverancier van ons kantoorpapier": the name is what the party supplies
+_SUPPLIED_BY_PARTY = re.compile(_PARTY + r"\s+(of|for|van|voor)\s+(\w+\s+){0,2}$", re.I)
 
 
 def _as_party(text: str, match: re.Match) -> bool:
     """The name stands for a party of the relationship asked about ("Can Accenture be our contractor and our
-    partner?", "our supplier Acme"): the question is about the roles, which the sources cover."""
-    return bool(_NAMED_PARTY_AFTER.match(text[match.end():]) or _NAMED_PARTY_BEFORE.search(text[:match.start()]))
+    partner?", "our supplier Acme") or for what a party supplies ("the supplier of our MRI scanners"): the
+    question is about the roles, which the sources cover."""
+    before = text[:match.start()]
+    return bool(_NAMED_PARTY_AFTER.match(text[match.end():]) or _NAMED_PARTY_BEFORE.search(before)
+                or _SUPPLIED_BY_PARTY.search(before))
 
 
 def unknown_name(asked: str, retriever: Retriever, vocab: Vocab) -> str | None:
