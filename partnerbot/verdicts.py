@@ -188,6 +188,9 @@ def implied_verdict(q: Question, claim: Claim, focus: Focus) -> str | None:
     """yes / no / depends as stated by the claim sentence that shares most words with the question, or None. A
     Dutch question is also read against the claim's Dutch sentences, in its own words."""
     readings = [(set(q.words), claim.sentences["en"])]
+    asked = set(tokens(last_asked(q.text)))
+    if asked and asked != set(tokens(q.text)):   # after a premise, the question sentence's own words count too
+        readings.append((asked, claim.sentences["en"]))
     if q.language == "nl" and "nl" in claim.sentences:
         readings.append((set(tokens(q.text)), claim.sentences["nl"]))
     shares = [(len(words & set(tokens(item["say"]))) / max(1, len(words)), item["say"])
