@@ -93,6 +93,8 @@ def read_verdict(question: Question, lead: Scored, focus: Focus, vocab: Vocab | 
     if cues.get("same") and cues.get("differs") and cues["same"].search(last_asked(question.text)) \
             and cues["differs"].search(lead.sentence):
         negated = True   # "just another word for …?" answered by what sets the two apart
+    if unnamed_terms(last_asked(question.text), lead.sentence, focus):
+        negated = True   # "does ITIL call them 'client' and 'contractor'?" - "ITIL speaks of provider and consumer"
     if flip:   # "is it a mistake to …?" is answered yes by a sentence that speaks against it
         negated = not negated
     if negated:
@@ -114,6 +116,17 @@ def _shared(words: set, clause: str) -> int:
     def meets(w: str) -> bool:
         return w in toks or len(w) >= 6 and any(len(t) >= 6 and t[:6] == w[:6] for t in toks)
     return sum(1 if w in _PARTY_WORDS else 2 for w in words if meets(w))
+
+
+_QUOTED = re.compile(r"[\"“‘']([^\"”’']{2,40})[\"”’']")
+
+
+def unnamed_terms(asked: str, sentence: str, focus: Focus) -> bool:
+    """The question asks whether something is called by the terms it quotes ("does ITIL call them 'client' and
+    'contractor'?") and the sentence answering it uses none of them: it names the thing otherwise."""
+    naming = focus.verdict_cues.get("naming")
+    quoted = [m.group(1).lower() for m in _QUOTED.finditer(asked)]
+    return bool(naming and quoted and naming.search(asked)) and not any(t in sentence.lower() for t in quoted)
 
 
 def asks_the_bad_side(text: str, focus: Focus) -> bool:

@@ -244,6 +244,19 @@ def _scored(sentence: str):
     ("Once a client and contractor have worked together for years, the contract stops mattering, right?",
      "A client and contractor that have worked together repeatedly need less heavy contractual control, but the "
      "contract does not disappear: it changes form.", "no"),
+    # "is it a mistake / wrong to …?" is answered yes by a sentence against it, no by one calling it reasonable
+    # (tenth round; "wrong" used to turn the reasonable sentence's no back into yes)
+    ("Is het een vergissing om met al je leveranciers een strategisch partnerschap aan te gaan?",
+     "So not every supplier should be a strategic partner.", "yes"),
+    ("Is it wrong for an IT shop to focus on better customer service?",
+     "Glick considers it entirely reasonable for an IT shop to set out to improve its customer service.", "no"),
+    ("Is it a mistake to invest in a partnership where a simpler relationship would do?",
+     "A common mistake is to invest in a partnership where conditions call for a simpler relationship.", "yes"),
+    # a question whether something is called by the terms it quotes, answered by a sentence using other terms
+    ("Does ITIL call the two sides of a service relationship 'client' and 'contractor'?",
+     "ITIL frames the service relationship between a service provider and a service consumer.", "no"),
+    ("Does ITIL call the consumer side 'customer'?",
+     "ITIL splits the consumer side of the service relationship into customer, user and sponsor.", "yes"),
 ])
 def test_verdicts_read_from_the_leading_sentence(question, sentence, verdict):
     from partnerbot.stance import read_verdict
