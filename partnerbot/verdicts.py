@@ -25,6 +25,7 @@ _TURNED = {"yes": "no", "yes-with-nuance": "no", "no": "yes"}
 # Share of the question's words the claim sentence must share before its verdict is read as the answer (below it
 # the sentence is about the topic, not about what the question asks of it).
 IMPLIED_OVERLAP = 0.3
+ASKED_WORDS = 4   # a question sentence of fewer content words is too short to be matched on its own
 BARE_CHECK = 6   # words of a question sentence that only asks whether the premise before it holds ("Klopt dat?")
 # a claim that answers with one of Glick's types ("A client relationship: …"), and the types a reported view names
 _TYPED_LEAD = re.compile(r"^(?:an? |een )?(customer|client|partner|klant|cli[eë]nt)(?:relatie| relationship)\b", re.I)
@@ -189,7 +190,7 @@ def implied_verdict(q: Question, claim: Claim, focus: Focus) -> str | None:
     Dutch question is also read against the claim's Dutch sentences, in its own words."""
     readings = [(set(q.words), claim.sentences["en"])]
     asked = set(tokens(last_asked(q.text)))
-    if asked and asked != set(tokens(q.text)):   # after a premise, the question sentence's own words count too
+    if len(asked) >= ASKED_WORDS and asked != set(tokens(q.text)):   # after a premise, the question sentence's words count too
         readings.append((asked, claim.sentences["en"]))
     if q.language == "nl" and "nl" in claim.sentences:
         readings.append((set(tokens(q.text)), claim.sentences["nl"]))
