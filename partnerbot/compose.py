@@ -255,7 +255,25 @@ def select(scored: list[Scored], question: Question, focus: Focus, vocab: Vocab)
         if sum(c.passage.chunk_id == cand.passage.chunk_id for c in chosen) >= 2:
             continue
         chosen.append(cand)
+    _with_antecedents(chosen, scored)
     return chosen
+
+
+# a sentence opening with a reference back ("That remark, linking …", "This is why …") means little without the
+# sentence before it in its passage
+_BACK_REFERENCE = re.compile(r"^(that|this|these|those|such|dat|dit|deze|die|zo'n)\b(?! (is|are|was|were|means?|is waarom)\b)",
+                             re.I)
+
+
+def _with_antecedents(chosen: list[Scored], scored: list[Scored]) -> None:
+    """Puts before each chosen sentence that refers back the sentence of its passage it refers to."""
+    for s in list(chosen):
+        if not _BACK_REFERENCE.match(s.sentence) or len(chosen) > MAX_SENTENCES:
+            continue
+        before = next((o for o in scored if o.passage.chunk_id == s.passage.chunk_id and o.position == s.position - 1),
+                      None)
+        if before is not None and before not in chosen:
+            chosen.insert(chosen.index(s), before)
 
 
 _VERDICT_EN = {"yes": "Yes", "no": "No", "depends": "It depends"}

@@ -413,3 +413,12 @@ def test_which_type_on_the_totus_series_is_a_partnership_when_the_description_sh
                           "gedeelde investering, risico en opbrengst en een gezamenlijke visie voor tien jaar. Welk "
                           "relatietype is dit als je de reeks van de Totus-auteur aanhoudt?")
     assert answer.verdict == "partner" and "fase 4: strategisch partnerschap" in answer.text
+
+
+def test_a_composed_sentence_that_refers_back_comes_after_the_sentence_it_refers_to(rules):
+    """"That remark, linking …" means nothing alone: the passage's sentence before it is put in front of it."""
+    answer = rules.answer("Where did the Totus blogger first hear 'client and contractor' being tied to a "
+                          "strategic partnership?")
+    sentences = [s.strip() for s in re.findall(r"[^\]]*?\[\d+\]", answer.text)]
+    at = next(n for n, s in enumerate(sentences) if "that remark" in s.lower())
+    assert at > 0 and "during one lecture" in sentences[at - 1].lower()
