@@ -17,6 +17,7 @@ from .vocab import Vocab
 NAME_GAP = 60   # characters between a voice's name and the verb that ascribes a view to it ("Glick, in his column, argues")
 
 _THAT = re.compile(r"(?:\s+[\w'-]+){0,4}?\s+(?:that|dat)\b", re.I)
+_ACCORDING = re.compile(r"\b(?:according to|in the (?:view|eyes) of|volgens|naar de mening van)\s+$", re.I)
 _ASKER = re.compile(r"\b(?:I|my|we|our|us|ik|mijn|wij|we|ons|onze)\b", re.I)
 
 OPENING = {
@@ -52,6 +53,12 @@ def ascribed_views(q: Question, focus: Focus, vocab: Vocab) -> tuple[Voice, list
         return None
     for sentence in sentences(q.text):
         at = _named_at(sentence, voice)
+        view = _according(sentence, voice, at)
+        if view is not None:   # "According to Glick, the client must keep the A." (a statement, not a question)
+            said = sorted(set(vocab.concepts(view)) - set(PARTIES) - set(voice.concepts))
+            if said:
+                return voice, [(concept, _term(view, concept, vocab)) for concept in said]
+            continue
         verb = cue.search(sentence, at) if at is not None else None
         if verb is None or verb.start() - at > NAME_GAP:
             continue
@@ -63,6 +70,21 @@ def ascribed_views(q: Question, focus: Focus, vocab: Vocab) -> tuple[Voice, list
         if said:
             return voice, [(concept, _term(view, concept, vocab)) for concept in said]
     return None
+
+
+def _according(sentence: str, voice: Voice, at: int | None) -> str | None:
+    """The view of a statement that cites the voice as its source ("According to Glick, …", "Volgens Bing …"):
+    the rest of the sentence, up to the asker's own words; None for a question or another kind of sentence."""
+    if at is None or sentence.rstrip().endswith("?"):
+        return None
+    lowered = sentence.lower()
+    start = next((m.start() for n in (*voice.names, voice.id) if n
+                  for m in re.finditer(rf"\b{re.escape(n.lower())}\b", lowered) if m.end() == at), None)
+    if start is None or not _ACCORDING.search(sentence[:start]):
+        return None
+    cue = _ACCORDING.search(sentence[:start])
+    rest = sentence[:cue.start()] + " " + sentence[at:].lstrip(" ,")
+    return _ASKER.split(rest)[0]
 
 
 def misattributed(views: tuple[Voice, list[tuple[str, str]]], topics: dict[str, frozenset[str]]):

@@ -467,6 +467,10 @@ def test_an_answer_does_not_depend_on_the_questions_asked_before(rules):
     ("Bing told the author that the client always keeps the A in the RASCI. Why did Bing think so?", "Bing", "RASCI",
      "RA(S)CI"),
     ("Glick zegt dat een SLA de afspraken met de klant vastlegt. Waarom vindt hij dat?", "Glick", "SLA", "SLA"),
+    # a statement citing the voice as its source (tenth round)
+    ("According to Glick, the client must always keep the A in the RACI model. Why is that?", "Glick", "the A",
+     "RA(S)CI"),
+    ("Volgens Bing hoort bij elk SLA ook een RASCI-tabel. Hoe zit dat?", "Bing", "RASCI", "RA(S)CI"),
 ])
 def test_a_view_ascribed_to_a_voice_that_never_discusses_its_topic_is_not_established(rules, question, who, term,
                                                                                        topic):
@@ -479,8 +483,13 @@ def test_a_view_ascribed_to_a_voice_that_never_discusses_its_topic_is_not_establ
     assert topic in rest and answer.citations[0].voice != who.lower()
 
 
-def test_a_view_a_voice_does_discuss_keeps_its_answer(rules):
-    answer = rules.answer("Glick argues that IT should treat some departments as partners. Why?")
+@pytest.mark.parametrize("question", [
+    "Glick argues that IT should treat some departments as partners. Why?",
+    "According to Glick, IT should run a customer relationship for reliable mass services. Why?",
+    "According to Glick, is a partnership always better than a customer relationship?",   # asks; ascribes nothing
+])
+def test_a_view_a_voice_does_discuss_keeps_its_answer(rules, question):
+    answer = rules.answer(question)
     assert answer.verdict != "not-established" and "Not established" not in answer.text
 
 
