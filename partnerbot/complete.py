@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from .compose import _facts, _jaccard, _voice_label, attribute, score_sentences
+from .compose import _facts, _jaccard, _voice_label, attribute, score_sentences, with_antecedents
 from .coverage import uncovered
 from .lang import tokens
 from .question import Focus, Question
@@ -130,7 +130,9 @@ def completion(q: Question, said: list[str], passages: list, focus: Focus, vocab
 def _with_parts(q: Question, said: list[str], added: list[Scored], scored: list[Scored], floor: float,
                 between) -> list[Scored]:
     """The added sentences and, after them, one for a part of the question still unanswered (coverage.py)."""
-    return added + uncovered(q.text, said + [s.sentence for s in added], scored, floor, between)
+    added = added + uncovered(q.text, said + [s.sentence for s in added], scored, floor, between)
+    with_antecedents(added, [s for s in scored if s.sentence not in said], limit=len(added) + MAX_ADDED)
+    return added
 
 
 def _best_unsaid(scored: list[Scored], said: list[str]) -> list[Scored]:

@@ -255,7 +255,7 @@ def select(scored: list[Scored], question: Question, focus: Focus, vocab: Vocab)
         if sum(c.passage.chunk_id == cand.passage.chunk_id for c in chosen) >= 2:
             continue
         chosen.append(cand)
-    _with_antecedents(chosen, scored)
+    with_antecedents(chosen, scored)
     return chosen
 
 
@@ -265,10 +265,10 @@ _BACK_REFERENCE = re.compile(r"^(that|this|these|those|such|dat|dit|deze|die|zo'
                              re.I)
 
 
-def _with_antecedents(chosen: list[Scored], scored: list[Scored]) -> None:
+def with_antecedents(chosen: list[Scored], scored: list[Scored], limit: int = MAX_SENTENCES + 1) -> None:
     """Puts before each chosen sentence that refers back the sentence of its passage it refers to."""
     for s in list(chosen):
-        if not _BACK_REFERENCE.match(s.sentence) or len(chosen) > MAX_SENTENCES:
+        if not _BACK_REFERENCE.match(s.sentence) or len(chosen) >= limit:
             continue
         before = next((o for o in scored if o.passage.chunk_id == s.passage.chunk_id and o.position == s.position - 1),
                       None)
