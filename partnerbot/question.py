@@ -334,7 +334,9 @@ def understand(text: str, vocab: Vocab, focus: Focus, intents: list[str]) -> Que
     concepts = vocab.concepts(_without_groups(text, focus))
     situation = situation_cues(text, focus)
     choice = asks_choice(text, focus, language)
-    if not situation and (choice or focus.asks_type.search(last_asked(text))):   # "… customers or clients?",
+    treat = focus.verdict_cues.get("treat_as")   # "should IT treat those departments as customers?"
+    if not situation and (choice or focus.asks_type.search(last_asked(text))
+                          or treat is not None and treat.search(last_asked(text))):   # "… customers or clients?",
         # "… what kind of relationship is that?": one sign will do
         situation = situation_cues(text, focus, minimum=1)
     kind = answer_type(text, focus, situation, choice)

@@ -310,7 +310,9 @@ class RulesAnswerer(JoinedClaims):
                 first = _ARTICLE_LEAD.sub(lambda m: m.group(1).lower(), said[0][0])   # "No: on Glick's range …"
                 said = [(f"{yes_no[asked[0] != kind]}: {first}", said[0][1])] + said[1:]
                 # "… treat them as customers. Would Glick back that?" asks yes or no; "is that the right word?" the type
-                if not in_question and not _LABEL.search(last_asked(q.text)) and not _CALLS.search(q.text):
+                treat = self.focus.verdict_cues.get("treat_as")
+                if treat is not None and treat.search(last_asked(q.text)) or not in_question \
+                        and not _LABEL.search(last_asked(q.text)) and not _CALLS.search(q.text):
                     verdict = "no" if asked[0] != kind else "yes"
             if kind == "mixed":   # several types at once: no single type; "should we pick one way?" is no
                 single = self.focus.verdict_cues.get("single")

@@ -422,3 +422,16 @@ def test_a_composed_sentence_that_refers_back_comes_after_the_sentence_it_refers
     sentences = [s.strip() for s in re.findall(r"[^\]]*?\[\d+\]", answer.text)]
     at = next(n for n, s in enumerate(sentences) if "that remark" in s.lower())
     assert at > 0 and "during one lecture" in sentences[at - 1].lower()
+
+
+@pytest.mark.parametrize("question, verdict", [
+    # "claims" here is an insurance process, not a reported view: the description still counts
+    ("We're piloting a completely new AI-driven claims process with operations, and nobody knows yet what will "
+     "work. Should IT treat those departments as customers for this?", "no"),
+    ("Wij leveren standaard laptops aan alle afdelingen via een vast pakket. Moeten we die afdelingen als klant "
+     "behandelen?", "yes"),
+])
+def test_should_we_treat_them_as_a_type_is_answered_yes_or_no_from_the_placement(rules, question, verdict):
+    answer = rules.answer(question)
+    assert answer.verdict == verdict
+    assert answer.text.startswith(("Yes:", "No:", "Ja:", "Nee:"))
