@@ -80,9 +80,9 @@ def _according(sentence: str, voice: Voice, at: int | None) -> str | None:
     lowered = sentence.lower()
     start = next((m.start() for n in (*voice.names, voice.id) if n
                   for m in re.finditer(rf"\b{re.escape(n.lower())}\b", lowered) if m.end() == at), None)
-    if start is None or not _ACCORDING.search(sentence[:start]):
+    cue = _ACCORDING.search(sentence[:start]) if start is not None else None
+    if cue is None:
         return None
-    cue = _ACCORDING.search(sentence[:start])
     rest = sentence[:cue.start()] + " " + sentence[at:].lstrip(" ,")
     return _ASKER.split(rest)[0]
 
