@@ -17,7 +17,8 @@ from .verdicts import adjusted, lead, named_first, reported_negative, telling_fi
 from .joined import JoinedClaims
 from .lang import NAME
 from .meaning import Meaning
-from .question import INTENTS, Question, detect_intents, last_asked, load_focus, understand  # noqa: F401 (re-exported)
+from .premise import CORRECTION, denied, taken_for_granted
+from .question import INTENTS, Question, asked_voices, detect_intents, last_asked, load_focus, understand  # noqa: F401 (re-exported)
 from .result import Answer, History, history_turns
 from .followup import rewrite
 from .retrieval import Passage, Retriever, get_retriever, validate_question
@@ -60,6 +61,7 @@ def strip_injection(question: str) -> tuple[str, bool]:
     return " ".join(kept).strip(), True
 
 
+_NO_LEAD = re.compile(r"^(No|Nee)\b[.:,]?\s*")
 _ARTICLE_LEAD = re.compile(r"^(On|In|The|A|An|That|This|Op|De|Het|Een|Dat|Dit)\b")   # lowered after "No: "
 
 
@@ -77,6 +79,10 @@ class RulesAnswerer(JoinedClaims):
 
     # --- public ---------------------------------------------------------------------------------------
     def answer(self, question: str, history: History = ()) -> Answer:
+        return self._answer(question, history)
+
+    def _answer(self, question: str, history: History = (), check: bool = True) -> Answer:
+        """The answer; with check, a view of a source the question takes for granted is checked first."""
         question = validate_question(question, self.settings)
         lang = self.vocab.language(question)
         cleaned, injected = strip_injection(question)
@@ -122,9 +128,34 @@ class RulesAnswerer(JoinedClaims):
                 if ascribed is not None and result is not None and not result.refused:
                     result.text = f"{opening(ascribed[0], ascribed[2], result.language)} {result.text}"
                     result.verdict = "not-established"
+                elif check and result is not None and not result.refused and result.verdict != "not-established":
+                    polar = question_.polar or question_.asks_yes_no
+                    result = self._premise_denied(asked, lang, polar) or result
         if result is None:
             result = refusal(lang, injected, self.mode)
         return self._finished(result, standalone, notices)
+
+    def _premise_denied(self, asked: str, lang: str, polar: bool) -> Answer | None:
+        """The answer correcting what the question takes for granted about a source, when a claim that states its
+        own verdict answers the premise no ("Given that ITIL defines client and contractor, where …?")."""
+        premise = taken_for_granted(asked, lang, self.focus, self.vocab, polar)
+        if premise is None:
+            return None
+        checked = self._answer(premise, check=False)
+        claim = next((c for c in self.claims if c.id == checked.claim_id), None)
+        if not denied(premise, checked.verdict, claim, self.focus, self.vocab):
+            return None
+        # "The blogger reckons client/contractor is ITIL jargon. Where …?": he does; a claim that ITIL has other
+        # words denies what he reckons, not that he reckons it. A view ascribed to a voice is denied in that voice.
+        voices = asked_voices(premise, self.vocab, self.focus)[0]
+        ascribes = any(self.focus.verdict_cues.get(k) is not None and self.focus.verdict_cues[k].search(premise)
+                       for k in ("attributes", "reported"))
+        if voices and ascribes and not self._claim_speaks(claim, voices, lead_only=True):
+            return None
+        rest = _NO_LEAD.sub("", checked.text)
+        checked.text = f"{CORRECTION.get(lang, CORRECTION['en'])} {rest[:1].upper()}{rest[1:]}"
+        checked.verdict = "not-established"
+        return checked
 
     @staticmethod
     def _finished(result: Answer, standalone: str | None, notices: list[str]) -> Answer:

@@ -28,8 +28,9 @@ class Scored:
     position: int
 
 
-_TURN = re.compile(r"\b(but|however|yet|although|though|maar|echter)\b", re.I)
-CLAUSE = re.compile(r"[,;:]\s+|\s+(?:but|however|though|although|whereas|while)\s+")
+# ("nothing but partnership" and "none but" affirm: no turn there)
+_TURN = re.compile(r"(?<!\bnothing )(?<!\bnone )\b(but|however|yet|although|though|maar|echter)\b", re.I)
+CLAUSE = re.compile(r"[,;:]\s+|(?<!\bnothing)(?<!\bnone)\s+(?:but|however|though|although|whereas|while)\s+")
 
 
 def takes_stance(question: Question, sentence: str, focus: Focus) -> bool:

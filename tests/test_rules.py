@@ -403,6 +403,14 @@ def test_an_implied_verdict_is_read_from_the_claim_sentence_that_says_what_is_no
         assert answer.claim_id == "marktvisie-2016" and answer.verdict == "no"
 
 
+def test_nothing_but_affirms(rules):
+    """"nothing but partnership will work" says partnership is needed: no negation, and no clause split at "but"."""
+    for question in ("Does Glick say partnership is needed for innovation?",
+                     "Is partnership needed for innovation, according to Glick?"):
+        answer = rules.answer(question)
+        assert answer.claim_id == "glick-partners-for-innovation" and answer.verdict == "yes"
+
+
 def test_a_question_that_already_doubts_the_premise_gets_no_not_established(rules):
     """"Who really wrote …?" takes nothing false for granted: the correction without a premise verdict."""
     answer = rules.answer("Who really wrote the partnering book that ChatGPT credited to D. Quinn Mills?")
