@@ -18,12 +18,13 @@ from .claims import split_sentences
 from .lang import tokens
 from .question import Focus, Question, last_asked
 from .result import Answer, Citation
-from .stance import Scored, not_for_all, read_verdict, takes_stance
+from .stance import Scored, denying, not_for_all, read_verdict, takes_stance
 from .coverage import uncovered
 from .vocab import Vocab
 
 MAX_SENTENCES = 4
 LATER_VERDICT = 2     # sentences after the lead a polar question's verdict may also be read from
+DENIAL_POOL = 8      # best-scored sentences searched for one that denies the contrary a polar question asks about
 PART_FLOOR = 0.4      # a sentence added for an unanswered part of the question scores at least this share of the lead
 STANCE_BONUS = 1.0     # a polar question leads with a sentence that takes a stance on it, among near-equals
 MEANING_WEIGHT = 8.0   # weight of the sentence-question cosine (paraphrases the words miss)
@@ -283,7 +284,9 @@ def compose(question: Question, passages: list, focus: Focus, vocab: Vocab, inje
             corpus_dir: str, mode: str = "rules", meaning=None, between=None) -> Answer | None:
     scored = score_sentences(question, passages, focus, vocab, injection, meaning)
     chosen = select(scored, question, focus, vocab)
-    if not chosen or chosen[0].overlap == 0:
+    # a lead sharing no word with the question answers something else, unless it comes from the note of an author
+    # the question names (a Dutch question's words seldom meet an English note's: "volgens Dyer en Singh")
+    if not chosen or chosen[0].overlap == 0 and not names_author(question.text, chosen[0].passage):
         return None
     chosen += uncovered(question.text, [s.sentence for s in chosen], scored, PART_FLOOR * chosen[0].score, between)
     verdict = read_verdict(question, chosen[0], focus, vocab)
@@ -297,6 +300,14 @@ def compose(question: Question, passages: list, focus: Focus, vocab: Vocab, inje
     if question.polar and not question.compares and not question.asks_choice \
             and not_for_all(last_asked(question.text), [s.sentence for s in chosen], focus):
         verdict = "no"   # "does Bing say they can always coexist?" answered "… but not in every case"
+    if question.polar and not question.compares and not question.asks_choice:
+        # "can partners do without a contract?" - "… but the contract does not disappear": no, and that leads
+        pool = chosen + [s for s in scored[:DENIAL_POOL] if s not in chosen]
+        denial = denying(last_asked(question.text), [s.sentence for s in pool], focus)
+        if denial is not None:
+            lead = next(s for s in pool if s.sentence == denial)
+            chosen = ([lead] + [s for s in chosen if s is not lead])[:max(len(chosen), 2)]
+            verdict = "no"
     citations: dict[str, Citation] = {}
     for s in chosen:
         if s.passage.chunk_id not in citations:

@@ -144,3 +144,13 @@ def not_for_all(asked: str, sentences: list[str], focus: Focus) -> bool:
     if not (cues.get("universal") and cues.get("varies")) or NEGATIVE.search(asked):
         return False
     return bool(cues["universal"].search(asked)) and any(cues["varies"].search(s) for s in sentences)
+
+
+def denying(asked: str, sentences: list[str], focus: Focus) -> str | None:
+    """The first sentence with a clause that denies the contrary the question asks about ("does the contract
+    disappear?" - "… but the contract does not disappear"), or None (also when the question asks no such thing)."""
+    contrary = focus.verdict_cues.get("contrary")
+    if contrary is None or not contrary.search(asked):
+        return None
+    return next((s for s in sentences if any(focus.negation.search(clause) and contrary.search(clause)
+                                             for clause in CLAUSE.split(s))), None)

@@ -16,7 +16,7 @@ import re
 from .claims import NEGATIVE, POLAR_VERDICTS, VERDICT_LEADS, Claim
 from .lang import NAME, tokens
 from .question import Focus, Question, last_asked
-from .stance import CLAUSE, Scored, not_for_all, read_verdict
+from .stance import Scored, denying, not_for_all, read_verdict
 
 _OWN_LEAD = re.compile(r"^((largely|mostly|grotendeels|grotendeels wel)\s+)?(yes|no|ja|nee)(,? (with|met) nuance)?\s*:\s*",
                        re.I)
@@ -80,6 +80,9 @@ def adjusted(q: Question, claim: Claim, verdict: str | None, focus: Focus) -> tu
         if reported is not None:
             return reported, "implied"
         implied = implied_verdict(q, claim, focus)
+        contrary = cues.get("contrary")
+        if implied == "yes" and contrary is not None and contrary.search(asked) and not contrary.search(said):
+            return verdict, "claim"   # "does it stop being our contractor?": a claim that never speaks of that
         if implied is not None:
             return implied, "implied"
     return verdict, "claim"
@@ -108,10 +111,7 @@ def judged_against(asked: str, claim: Claim, focus: Focus) -> bool:
 def _denies_contrary(asked: str, claim: Claim, focus: Focus) -> bool:
     """The question asks whether something contrary holds ("does the contract disappear?") and a clause of the
     claim denies it ("the roles do not disappear")."""
-    contrary = focus.verdict_cues.get("contrary")
-    return contrary is not None and bool(contrary.search(asked)) and any(
-        focus.negation.search(clause) and contrary.search(clause)
-        for item in claim.sentences["en"] for clause in CLAUSE.split(item["say"]))
+    return denying(asked, [item["say"] for item in claim.sentences["en"]], focus) is not None
 
 
 def _denies_partnership(asked: str, claim: Claim, focus: Focus) -> bool:

@@ -435,3 +435,25 @@ def test_should_we_treat_them_as_a_type_is_answered_yes_or_no_from_the_placement
     answer = rules.answer(question)
     assert answer.verdict == verdict
     assert answer.text.startswith(("Yes:", "No:", "Ja:", "Nee:"))
+
+
+def test_a_polar_question_about_the_contrary_leads_with_the_sentence_that_denies_it(rules):
+    """"Can they go without a contract?" is answered no by the passage sentence saying the contract does not
+    disappear, which leads, not by a sentence about trust that merely does not negate."""
+    answer = rules.answer("Once two firms trust each other after several alliances, can they go without a contract?")
+    assert answer.verdict == "no" and answer.claim_id is None
+    assert "does not disappear" in answer.text.split("[1]")[0]
+
+
+def test_a_dutch_question_naming_an_author_is_answered_from_that_authors_note(rules):
+    """Dutch words seldom meet an English note's; a lead found by meaning in the named author's note stands."""
+    answer = rules.answer("Welke bronnen van relationele renten onderscheiden Dyer en Singh?")
+    assert not answer.refused and answer.citations[0].doc_id == "literature/dyer-singh-1998"
+    assert "relation-specific" in answer.text
+
+
+def test_a_claim_that_never_speaks_of_the_contrary_gives_no_yes_to_it(rules):
+    """"Does it stop being our contractor?" answered by a claim about Kraljic's categories: a sentence that does not
+    negate says nothing about whether the role stops."""
+    answer = rules.answer("If our Kraljic strategic-item supplier becomes a partner, does it stop being our contractor?")
+    assert answer.claim_id == "kraljic-1983" and answer.verdict != "yes"

@@ -403,6 +403,12 @@ def test_an_implied_verdict_is_read_from_the_claim_sentence_that_says_what_is_no
         assert answer.claim_id == "marktvisie-2016" and answer.verdict == "no"
 
 
+def test_a_description_of_work_fitted_to_each_department_is_a_client_relationship_on_glicks_range(rules):
+    answer = rules.answer("Our IT team serves the finance and sales departments; each wants its reports fitted to the "
+                          "way it works. In Glick's terms, are they customers, clients or partners?")
+    assert answer.verdict == "client" and "client relationship" in answer.text
+
+
 def test_nothing_but_affirms(rules):
     """"nothing but partnership will work" says partnership is needed: no negation, and no clause split at "but"."""
     for question in ("Does Glick say partnership is needed for innovation?",
