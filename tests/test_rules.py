@@ -409,6 +409,20 @@ def test_a_description_of_work_fitted_to_each_department_is_a_client_relationshi
     assert answer.verdict == "client" and "client relationship" in answer.text
 
 
+@pytest.mark.parametrize("question", [
+    "We hired a firm to run our payroll for five years; they follow our specs. Our CFO calls them our strategic "
+    "partner. Is that right, or are they just the contractor?",
+    "We huren al vijf jaar een bureau in dat onze salarisadministratie volgens onze eisen uitvoert. Onze directeur "
+    "noemt ze onze strategische partner. Is dat terecht, of zijn ze gewoon opdrachtnemer?",
+])
+def test_a_label_from_the_description_or_the_role_named_after_it_is_a_choice(rules, question):
+    """"Is that right, or are they just the contractor?" asks which of the two: the description places the role.
+    The firm hired to run the payroll carries out the work, not the asker."""
+    answer = rules.answer(question)
+    assert answer.verdict == "contractor"
+    assert "you carry out the work" not in answer.text and "voert u het werk uit" not in answer.text
+
+
 def test_nothing_but_affirms(rules):
     """"nothing but partnership will work" says partnership is needed: no negation, and no clause split at "but"."""
     for question in ("Does Glick say partnership is needed for innovation?",
