@@ -21,7 +21,12 @@ from .stance import Scored, denying, not_for_all, read_verdict
 _OWN_LEAD = re.compile(r"^((largely|mostly|grotendeels|grotendeels wel)\s+)?(yes|no|ja|nee)(,? (with|met) nuance)?\s*:\s*",
                        re.I)
 _NOT_BY_ITSELF = {"en": "No, not by itself.", "nl": "Nee, niet vanzelf."}
+_NOT_AS_SUCH = {"en": "No, not as such.", "nl": "Nee, niet als zodanig."}
 _TURNED = {"yes": "no", "yes-with-nuance": "no", "no": "yes"}
+_MODAL = re.compile(r"\b(can|could|may|might|possible|possibly|ever|sometimes|able|allowed|kan|kunnen|kun|mag|mogen|"
+                    r"mogelijk|ooit|soms)\b", re.I)
+_IS_START = re.compile(r"^\s*(is|are|was|were|does|do|did|becomes?|zijn|wordt|worden|werd|is)\b", re.I)
+_WH_START = re.compile(r"^\s*(what|which|who|how|why|where|when|wat|welke?|wie|hoe|waarom|waar|wanneer)\b", re.I)
 # Share of the question's words the claim sentence must share before its verdict is read as the answer (below it
 # the sentence is about the topic, not about what the question asks of it).
 IMPLIED_OVERLAP = 0.3
@@ -60,6 +65,10 @@ def adjusted(q: Question, claim: Claim, verdict: str | None, focus: Focus) -> tu
         if verdict in ("yes", "yes-with-nuance", "depends") and cues.get("normative") and cues.get("not_a_goal") \
                 and cues["normative"].search(q.text) and cues["not_a_goal"].search(said):
             return "no", "not_a_goal"
+        # "is a supplier a strategic partner?" answered by a claim written for whether one can become one: no,
+        # not as such (it can become one, as the claim goes on to say)
+        if verdict in ("yes", "yes-with-nuance") and _asks_identity(asked, focus) and _only_possible(claim):
+            return "no", "not_identity"
         # "can they always coexist?" answered "yes, but not in every case": not always, so no
         if verdict in ("yes", "yes-with-nuance", "depends") and not_for_all(asked, [i["say"] for i in claim.sentences["en"]], focus):
             return "no", "not_for_all"
@@ -86,6 +95,20 @@ def adjusted(q: Question, claim: Claim, verdict: str | None, focus: Focus) -> tu
         if implied is not None:
             return implied, "implied"
     return verdict, "claim"
+
+
+def _only_possible(claim: Claim) -> bool:
+    """Every yes/no question the claim was written for asks whether something can be ("Can a supplier become a
+    strategic partner?")."""
+    polar = [q for q in claim.questions if not _WH_START.match(q)]
+    return bool(polar) and all(_MODAL.search(q) for q in polar)
+
+
+def _asks_identity(asked: str, focus: Focus) -> bool:
+    """The question asks whether something is, or becomes, a partner ("Is our supplier a strategic partner?",
+    "Is a contractor the same as a partner?"), not whether it can be one, nor whether it is not."""
+    return "partner" in asked.lower() and bool(_IS_START.match(asked)) and not _MODAL.search(asked) \
+        and not focus.negation.search(asked)
 
 
 def reported_negative(text: str, focus: Focus) -> bool:
@@ -230,6 +253,9 @@ def lead(say: str, verdict: str, how: str, lang: str, asked: str = "", focus: Fo
         opening = (f"{'No, not' if lang == 'en' else 'Nee, niet'} {word.group(0).lower()}." if word
                    else _NOT_BY_ITSELF[lang])
         return f"{opening} {say[0].upper()}{say[1:]}"
+    if how == "not_identity" and verdict == "no":   # "is a supplier a strategic partner?": not as such
+        say = _OWN_LEAD.sub("", say)
+        return f"{_NOT_AS_SUCH[lang]} {say[0].upper()}{say[1:]}"
     if how == "implied" and _OWN_LEAD.match(say):   # the sentence the verdict was read from already opens with it
         return say
     say = _OWN_LEAD.sub("", say)

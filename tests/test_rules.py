@@ -423,6 +423,19 @@ def test_a_label_from_the_description_or_the_role_named_after_it_is_a_choice(rul
     assert "you carry out the work" not in answer.text and "voert u het werk uit" not in answer.text
 
 
+@pytest.mark.parametrize("question, lead", [
+    ("Is our main supplier automatically a strategic partner?", "No, not as such."),
+    ("Is a contractor the same as a strategic partner?", "No, not as such."),
+    ("Zijn leveranciers strategische partners?", "Nee, niet als zodanig."),
+])
+def test_whether_something_is_a_partner_answered_by_a_claim_written_for_whether_it_can_become_one(rules, question, lead):
+    """A claim for "can a supplier become a strategic partner?" (yes, with nuance) answers "is it one?" no, not as such;
+    asked whether it can, it keeps its own verdict."""
+    answer = rules.answer(question)
+    assert answer.verdict == "no" and answer.text.startswith(lead)
+    assert rules.answer("Can a supplier become a strategic partner?").verdict == "yes-with-nuance"
+
+
 def test_nothing_but_affirms(rules):
     """"nothing but partnership will work" says partnership is needed: no negation, and no clause split at "but"."""
     for question in ("Does Glick say partnership is needed for innovation?",
