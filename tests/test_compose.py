@@ -457,3 +457,14 @@ def test_a_claim_that_never_speaks_of_the_contrary_gives_no_yes_to_it(rules):
     negate says nothing about whether the role stops."""
     answer = rules.answer("If our Kraljic strategic-item supplier becomes a partner, does it stop being our contractor?")
     assert answer.claim_id == "kraljic-1983" and answer.verdict != "yes"
+
+
+@pytest.mark.parametrize("text", [
+    "We werken al jaren voor dezelfde opdrachtgever. Ben ik nou partner volgens de reeks van Totus?",
+    "Heb ik dan een klantrelatie volgens Glick?",
+    "Word je partners als je samen plant?",
+    "Am I a contractor or a partner here, in the Totus author's terms? Am I really a partner?",
+])
+def test_first_and_second_person_verbs_open_a_yes_no_question(text):
+    """Dutch drops the -t after an inverted ik/je ("Ben ik …?", "Word je …?"); English has "Am I …?"."""
+    assert _q(text).asks_yes_no
