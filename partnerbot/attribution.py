@@ -18,6 +18,8 @@ NAME_GAP = 60   # characters between a voice's name and the verb that ascribes a
 
 _THAT = re.compile(r"(?:\s+[\w'-]+){0,4}?\s+(?:that|dat)\b", re.I)
 _ACCORDING = re.compile(r"\b(?:according to|in the (?:view|eyes) of|volgens|naar de mening van)\s+$", re.I)
+_SUBJECT = re.compile(r"^\s*(?:the |de |het )?[\w-]*\s*$", re.I)   # the voice opens the sentence, as its subject
+_POSSESSIVE = re.compile(r"^(?:'s|’s|s)\b")
 _ASKER = re.compile(r"\b(?:I|my|we|our|us|ik|mijn|wij|we|ons|onze)\b", re.I)
 
 OPENING = {
@@ -60,12 +62,14 @@ def ascribed_views(q: Question, focus: Focus, vocab: Vocab) -> tuple[Voice, list
                 return voice, [(concept, _term(view, concept, vocab)) for concept in said]
             continue
         verb = cue.search(sentence, at) if at is not None else None
-        if verb is None or verb.start() - at > NAME_GAP:
+        clause = _THAT.match(sentence, verb.end()) if verb is not None and verb.start() - at <= NAME_GAP else None
+        if clause is not None:
+            view = _ASKER.split(sentence[clause.end():])[0]
+        elif at is not None and _SUBJECT.match(sentence[:at]) and not sentence.rstrip().endswith("?") \
+                and not _POSSESSIVE.match(sentence[at:]):
+            view = _ASKER.split(sentence[at:])[0]   # "Glick uses the A12 project as his example." states what he does
+        else:
             continue
-        clause = _THAT.match(sentence, verb.end())
-        if clause is None:
-            continue
-        view = _ASKER.split(sentence[clause.end():])[0]
         said = sorted(set(vocab.concepts(view)) - set(PARTIES) - set(voice.concepts))
         if said:
             return voice, [(concept, _term(view, concept, vocab)) for concept in said]

@@ -512,6 +512,8 @@ def test_an_answer_does_not_depend_on_the_questions_asked_before(rules):
     ("According to Glick, the client must always keep the A in the RACI model. Why is that?", "Glick", "the A",
      "RA(S)CI"),
     ("Volgens Bing hoort bij elk SLA ook een RASCI-tabel. Hoe zit dat?", "Bing", "RASCI", "RA(S)CI"),
+    # a statement with the voice as its subject (eleventh round)
+    ("Glick uses a RASCI matrix in his column. How does he fill it in?", "Glick", "RASCI", "RACI"),
 ])
 def test_a_view_ascribed_to_a_voice_that_never_discusses_its_topic_is_not_established(rules, question, who, term,
                                                                                        topic):
@@ -528,6 +530,8 @@ def test_a_view_ascribed_to_a_voice_that_never_discusses_its_topic_is_not_establ
     "Glick argues that IT should treat some departments as partners. Why?",
     "According to Glick, IT should run a customer relationship for reliable mass services. Why?",
     "According to Glick, is a partnership always better than a customer relationship?",   # asks; ascribes nothing
+    "Glick describes three relationship types. Which one fits innovation?",
+    "Glick's column has a reader comment under it. What did the reader say?",   # possessive: not the subject
 ])
 def test_a_view_a_voice_does_discuss_keeps_its_answer(rules, question):
     answer = rules.answer(question)
