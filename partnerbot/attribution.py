@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from .claims import VERDICT_LEADS
 from .compose import PARTIES
 from .lang import sentences
 from .question import Focus, Question, Voice
@@ -23,8 +24,8 @@ _POSSESSIVE = re.compile(r"^(?:'s|’s|s)\b")
 _ASKER = re.compile(r"\b(?:I|my|we|our|us|ik|mijn|wij|we|ons|onze)\b", re.I)
 
 OPENING = {
-    "en": "Not established: the sources do not show {who} saying this; {who}'s passages never discuss {term}.",
-    "nl": "Niet vastgesteld: de bronnen laten niet zien dat {who} dit zegt; {who} bespreekt {term} nergens.",
+    "en": "{lead}: the sources do not show {who} saying this; {who}'s passages never discuss {term}.",
+    "nl": "{lead}: de bronnen laten niet zien dat {who} dit zegt; {who} bespreekt {term} nergens.",
 }
 
 
@@ -48,12 +49,24 @@ def _named_at(sentence: str, voice: Voice) -> int | None:
 
 
 def ascribed_views(q: Question, focus: Focus, vocab: Vocab) -> tuple[Voice, list[tuple[str, str]]] | None:
-    """(voice, [(concept, term)]) for a view the question ascribes to its one named voice in a that-clause
-    ("Glick argues that …", "Bing told the author that …"), up to the asker's own words; None when there is none."""
+    """(voice, [(concept, term)]) for a view the question ascribes to a voice it names in a that-clause ("Glick
+    argues that …", "Bing told the author that …"), or in a statement citing it or with it as subject when it is
+    the only voice named; up to the asker's own words; None when there is none."""
     cue = focus.verdict_cues.get("attributes")
-    if cue is None or len(q.voices) != 1 or (voice := focus.voice(q.voices[0])) is None or voice.id == "literature":
+    if cue is None:
         return None
-    for sentence in sentences(q.text):
+    for vid in q.voices:
+        voice = focus.voice(vid)
+        if voice is not None and voice.id != "literature":
+            views = _views(q.text, voice, cue, vocab, single=len(q.voices) == 1)
+            if views is not None:
+                return views
+    return None
+
+
+def _views(text: str, voice: Voice, cue: re.Pattern, vocab: Vocab, single: bool):
+    """ascribed_views for one voice; among several voices only a view after an ascribing verb counts."""
+    for sentence in sentences(text):
         at = _named_at(sentence, voice)
         view = _according(sentence, voice, at)
         if view is not None:   # "According to Glick, the client must keep the A." (a statement, not a question)
@@ -65,7 +78,7 @@ def ascribed_views(q: Question, focus: Focus, vocab: Vocab) -> tuple[Voice, list
         clause = _THAT.match(sentence, verb.end()) if verb is not None and verb.start() - at <= NAME_GAP else None
         if clause is not None:
             view = _ASKER.split(sentence[clause.end():])[0]
-        elif at is not None and _SUBJECT.match(sentence[:at]) and not sentence.rstrip().endswith("?") \
+        elif single and at is not None and _SUBJECT.match(sentence[:at]) and not sentence.rstrip().endswith("?") \
                 and not _POSSESSIVE.match(sentence[at:]):
             view = _ASKER.split(sentence[at:])[0]   # "Glick uses the A12 project as his example." states what he does
         else:
@@ -111,9 +124,10 @@ def _term(text: str, concept: str, vocab: Vocab) -> str:
     return vocab.english.get(concept, concept.replace("_", " "))
 
 
-def opening(voice: Voice, term: str, lang: str) -> str:
-    """The sentence that opens the answer: the ascription is not established."""
-    return OPENING.get(lang, OPENING["en"]).format(who=voice.who.get(lang, voice.id), term=term)
+def opening(voice: Voice, term: str, lang: str, verdict: str = "not-established") -> str:
+    """The sentence that opens the answer: the ascription is not established (to a yes/no question: no)."""
+    leads = VERDICT_LEADS.get(lang, VERDICT_LEADS["en"])
+    return OPENING.get(lang, OPENING["en"]).format(lead=leads[verdict], who=voice.who.get(lang, voice.id), term=term)
 
 
 class Ascriptions:

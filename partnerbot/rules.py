@@ -61,7 +61,7 @@ def strip_injection(question: str) -> tuple[str, bool]:
     return " ".join(kept).strip(), True
 
 
-_UNESTABLISHED_LEAD = re.compile(r"^(Not established|Niet vastgesteld)[.:]\s*")
+_ANY_LEAD = re.compile(r"^(Not established|Niet vastgesteld|Yes, with nuance|Ja, met nuance|Yes|No|Ja|Nee)[.:]\s*")
 _NO_LEAD = re.compile(r"^(No|Nee)\b[.:,]?\s*")
 _ARTICLE_LEAD = re.compile(r"^(On|In|The|A|An|That|This|Op|De|Het|Een|Dat|Dit)\b")   # lowered after "No: "
 
@@ -127,9 +127,11 @@ class RulesAnswerer(JoinedClaims):
                     question_ = replace(question_, voices=[], not_voices=sorted({*question_.not_voices, ascribed[0].id}))
                 result = self._choose(question_, intents, found.passages, injected)
                 if ascribed is not None and result is not None and not result.refused:
-                    rest = _UNESTABLISHED_LEAD.sub("", result.text)   # the opening says it already
-                    result.text = f"{opening(ascribed[0], ascribed[2], result.language)} {rest[:1].upper()}{rest[1:]}"
-                    result.verdict = "not-established"
+                    # "Glick writes that … Correct?" is answered no; "… Why?" builds on something not established
+                    result.verdict = "no" if question_.polar or question_.asks_yes_no else "not-established"
+                    rest = _ANY_LEAD.sub("", result.text)   # the opening gives the verdict
+                    said = opening(ascribed[0], ascribed[2], result.language, result.verdict)
+                    result.text = f"{said} {rest[:1].upper()}{rest[1:]}"
                 elif check and result is not None and not result.refused and result.verdict != "not-established":
                     polar = question_.polar or question_.asks_yes_no
                     result = self._premise_denied(asked, lang, polar) or result

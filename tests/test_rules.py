@@ -526,6 +526,15 @@ def test_a_view_ascribed_to_a_voice_that_never_discusses_its_topic_is_not_establ
     assert topic in rest and answer.citations[0].voice != who.lower()
 
 
+def test_a_view_ascribed_to_the_wrong_voice_in_a_yes_no_question_is_answered_no(rules):
+    """Several voices named: the one before the ascribing verb is checked; a yes/no question gets "No" and the
+    voice that does speak of it, without a second verdict lead after the opening."""
+    answer = rules.answer("Glick writes that Larry Galler's dictionary definition made him rename his job. Right?")
+    assert answer.verdict == "no"
+    assert answer.text.startswith("No: the sources do not show Glick saying this") and "Galler" in answer.text
+    assert "reader" in answer.text.lower() and " Yes. " not in answer.text and answer.citations
+
+
 @pytest.mark.parametrize("question", [
     "Glick argues that IT should treat some departments as partners. Why?",
     "According to Glick, IT should run a customer relationship for reliable mass services. Why?",
