@@ -20,6 +20,7 @@ NAME_GAP = 60   # characters between a voice's name and the verb that ascribes a
 _THAT = re.compile(r"(?:\s+[\w'-]+){0,4}?\s+(?:that|dat)\b", re.I)
 _ACCORDING = re.compile(r"\b(?:according to|in the (?:view|eyes) of|volgens|naar de mening van)\s+$", re.I)
 _SUBJECT = re.compile(r"^\s*(?:the |de |het )?[\w-]*\s*$", re.I)   # the voice opens the sentence, as its subject
+_ANY_LEAD = re.compile(r"^(Not established|Niet vastgesteld|Yes, with nuance|Ja, met nuance|Yes|No|Ja|Nee)[.:]\s*")
 _POSSESSIVE = re.compile(r"^(?:'s|’s|s)\b")
 _ASKER = re.compile(r"\b(?:I|my|we|our|us|ik|mijn|wij|we|ons|onze)\b", re.I)
 
@@ -128,6 +129,14 @@ def opening(voice: Voice, term: str, lang: str, verdict: str = "not-established"
     """The sentence that opens the answer: the ascription is not established (to a yes/no question: no)."""
     leads = VERDICT_LEADS.get(lang, VERDICT_LEADS["en"])
     return OPENING.get(lang, OPENING["en"]).format(lead=leads[verdict], who=voice.who.get(lang, voice.id), term=term)
+
+
+def reopened(result, ascribed: tuple[Voice, str, str], polar: bool) -> None:
+    """The answer opened by the misattribution: "Glick writes that … Correct?" is answered no, "… Why?" builds on
+    something not established; the answer's own verdict lead goes (the opening gives the verdict)."""
+    result.verdict = "no" if polar else "not-established"
+    rest = _ANY_LEAD.sub("", result.text)
+    result.text = f"{opening(ascribed[0], ascribed[2], result.language, result.verdict)} {rest[:1].upper()}{rest[1:]}"
 
 
 class Ascriptions:

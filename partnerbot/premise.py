@@ -17,6 +17,7 @@ from .verdicts import IMPLIED_OVERLAP
 from .vocab import Vocab
 
 CHECK = {"en": "Is it true that {}?", "nl": "Klopt het dat {}?"}
+_NO_LEAD = re.compile(r"^(No|Nee)\b[.:,]?\s*")
 _CHECK_WORDS = frozenset(tokens(" ".join(CHECK.values())))
 CORRECTION = {"en": "The question takes for granted what the sources do not support.",
               "nl": "De vraag gaat uit van iets wat de bronnen niet ondersteunen."}
@@ -85,3 +86,21 @@ def denied(check: str, verdict: str | None, claim: Claim | None, focus: Focus, v
         return False   # a claim matched on one shared word answers another question
     polar = [q for q in claim.questions if not _WH_START.match(q)]   # the questions its verdict answers
     return not (focus.negation.search(check) and not any(focus.negation.search(q) for q in polar))
+
+
+def corrected(check: str, checked, claim: Claim | None, focus: Focus, vocab: Vocab, speaks) -> object | None:
+    """The answer to the check (an Answer), reworded to correct the premise, when it denies it; else None.
+    speaks(voices): whether the claim leads in one of those voices. "The blogger reckons client/contractor is ITIL
+    jargon. Where …?": he does; a claim that ITIL has other words denies what he reckons, not that he reckons it.
+    A view ascribed to a voice is denied only in that voice."""
+    if not denied(check, checked.verdict, claim, focus, vocab):
+        return None
+    voices = asked_voices(check, vocab, focus)[0]
+    ascribes = any(focus.verdict_cues.get(k) is not None and focus.verdict_cues[k].search(check)
+                   for k in ("attributes", "reported"))
+    if voices and ascribes and not speaks(voices):
+        return None
+    rest = _NO_LEAD.sub("", checked.text)
+    checked.text = f"{CORRECTION.get(checked.language, CORRECTION['en'])} {rest[:1].upper()}{rest[1:]}"
+    checked.verdict = "not-established"
+    return checked

@@ -153,7 +153,7 @@ class Question:
     parts: list[list[str]] = field(default_factory=list)   # content tokens of each sub-question ("why …, and how …")
     asks_yes_no: bool = False                              # phrased as a yes/no question, whatever its type
     asks_choice: bool = False                              # offers parties to choose between ("customers or clients?")
-    injected: bool = False                                 # the question carried instructions (rules.strip_injection)
+    injected: bool = False                                 # the question carried instructions (injection.py)
     compares: bool = False                                 # names a group of voices to compare ("both articles")
 
     @property

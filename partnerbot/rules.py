@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from .attribution import Ascriptions, opening
+from .attribution import Ascriptions, reopened
 from .claims import POLAR_VERDICTS, Claim, load_claims, support
 from .cover import covering_sentences
 from .compose import PARTIES, cite_pairs, compose, names_author
@@ -17,8 +17,9 @@ from .verdicts import adjusted, lead, named_first, reported_negative, telling_fi
 from .joined import JoinedClaims
 from .lang import NAME
 from .meaning import Meaning
-from .premise import CORRECTION, denied, taken_for_granted
-from .question import INTENTS, Question, asked_voices, detect_intents, last_asked, load_focus, understand  # noqa: F401 (re-exported)
+from .premise import corrected, taken_for_granted
+from .question import INTENTS, Question, detect_intents, last_asked, load_focus, understand  # noqa: F401 (re-exported)
+from .injection import INJECTION as _INJECTION, strip_injection  # noqa: F401 (strip_injection re-exported)
 from .result import Answer, History, history_turns
 from .followup import rewrite
 from .retrieval import Passage, Retriever, get_retriever, validate_question
@@ -26,21 +27,6 @@ from .scope import off_topic_question, refusal, unfamiliar, unknown_focus, unkno
 from .settings import Settings
 from .vocab import Vocab
 
-# Instructions aimed at the assistant rather than questions about the sources (English and Dutch).
-_INJECTION = re.compile(
-    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|rules|prompts?|guidelines|constraints)\b|"
-    r"\b(ignore|disregard|forget|negeer|vergeet)\b.{0,20}\b(your|je|jouw|uw)\s+(notes|sources|documents|context|"
-    r"bronnen|notities|documenten)\b|"
-    r"system ?prompt|systeemprompt|\b(your|je|jouw) (instructions|prompt|instructies|regels|prompt)\b|"
-    r"\binstructions (were you|you were|have you been) given\b|\bwhat (instructions|rules) (were|have|do)\b|"
-    r"\b(reveal|print|show|repeat|output|leak)\b.{0,30}\b(prompt|instructions|word for word|verbatim)\b|"
-    r"\byou are now\b|\bact as (if|an? (ai|assistant|chatbot|different|unrestricted))|\bpretend (to be|you are)\b|"
-    r"\bjailbreak|developer mode|(?-i:\bDAN\b)|\bwithout (any )?restrictions\b|"
-    r"\b(negeer|vergeet|omzeil)\b.{0,40}\b(instructies|regels|opdrachten|prompt)\b|"
-    r"\b(toon|laat|geef|herhaal)\b.{0,30}\b(prompt|instructies|systeemprompt)\b|\bwelke instructies\b|"
-    r"\b(always |only )?(answer|reply|respond) (to )?(every|all|each|any)\b.{0,20}\bwith\b|^\W*say that\b|"
-    r"\btell (the user|users|everyone|the reader) that\b|\b(antwoord|zeg) (altijd|alleen)\b|^\W*zeg dat\b",
-    re.I)
 _LABEL = re.compile(r"\b(word|term|label|name|relationship|type|kind|relatie|woord|benaming|etiket|soort)\b", re.I)
 _CALLS = re.compile(r"\b(calls?|called|calling|labels?|labell?ed|refers? to|describes?|noem\w*|genoemd)\b", re.I)   # a label used
 TOPIC_PENALTY = 6   # on top of claims.py's 2 for any concept a claim leaves out: a left-out topic weighs more
@@ -52,17 +38,6 @@ VOICE_LABEL = {"author": "the article's author", "chatgpt": "a quoted ChatGPT an
                "reader": "a reader's comment", "literature": "a literature note", "document": "your document"}
 
 
-def strip_injection(question: str) -> tuple[str, bool]:
-    """Drop the sentences of a question that address the assistant ("ignore previous instructions...")."""
-    if not _INJECTION.search(question):
-        return question, False
-    sentences = re.split(r"(?<=[.!?;:])\s+", question)
-    kept = [s for s in sentences if not _INJECTION.search(s)]
-    return " ".join(kept).strip(), True
-
-
-_ANY_LEAD = re.compile(r"^(Not established|Niet vastgesteld|Yes, with nuance|Ja, met nuance|Yes|No|Ja|Nee)[.:]\s*")
-_NO_LEAD = re.compile(r"^(No|Nee)\b[.:,]?\s*")
 _ARTICLE_LEAD = re.compile(r"^(On|In|The|A|An|That|This|Op|De|Het|Een|Dat|Dit)\b")   # lowered after "No: "
 
 
@@ -127,11 +102,7 @@ class RulesAnswerer(JoinedClaims):
                     question_ = replace(question_, voices=[], not_voices=sorted({*question_.not_voices, ascribed[0].id}))
                 result = self._choose(question_, intents, found.passages, injected)
                 if ascribed is not None and result is not None and not result.refused:
-                    # "Glick writes that … Correct?" is answered no; "… Why?" builds on something not established
-                    result.verdict = "no" if question_.polar or question_.asks_yes_no else "not-established"
-                    rest = _ANY_LEAD.sub("", result.text)   # the opening gives the verdict
-                    said = opening(ascribed[0], ascribed[2], result.language, result.verdict)
-                    result.text = f"{said} {rest[:1].upper()}{rest[1:]}"
+                    reopened(result, ascribed, question_.polar or question_.asks_yes_no)
                 elif check and result is not None and not result.refused and result.verdict != "not-established":
                     polar = question_.polar or question_.asks_yes_no
                     result = self._premise_denied(asked, lang, polar) or result
@@ -147,19 +118,8 @@ class RulesAnswerer(JoinedClaims):
             return None
         checked = self._answer(premise, check=False)
         claim = next((c for c in self.claims if c.id == checked.claim_id), None)
-        if not denied(premise, checked.verdict, claim, self.focus, self.vocab):
-            return None
-        # "The blogger reckons client/contractor is ITIL jargon. Where …?": he does; a claim that ITIL has other
-        # words denies what he reckons, not that he reckons it. A view ascribed to a voice is denied in that voice.
-        voices = asked_voices(premise, self.vocab, self.focus)[0]
-        ascribes = any(self.focus.verdict_cues.get(k) is not None and self.focus.verdict_cues[k].search(premise)
-                       for k in ("attributes", "reported"))
-        if voices and ascribes and not self._claim_speaks(claim, voices, lead_only=True):
-            return None
-        rest = _NO_LEAD.sub("", checked.text)
-        checked.text = f"{CORRECTION.get(lang, CORRECTION['en'])} {rest[:1].upper()}{rest[1:]}"
-        checked.verdict = "not-established"
-        return checked
+        return corrected(premise, checked, claim, self.focus, self.vocab,
+                         lambda voices: self._claim_speaks(claim, voices, lead_only=True))
 
     @staticmethod
     def _finished(result: Answer, standalone: str | None, notices: list[str]) -> Answer:
