@@ -468,3 +468,11 @@ def test_a_claim_that_never_speaks_of_the_contrary_gives_no_yes_to_it(rules):
 def test_first_and_second_person_verbs_open_a_yes_no_question(text):
     """Dutch drops the -t after an inverted ik/je ("Ben ik …?", "Word je …?"); English has "Am I …?"."""
     assert _q(text).asks_yes_no
+
+
+@pytest.mark.parametrize("text", [
+    "Hoe voorkom je dat het etiket opdrachtnemer de samenwerking in de weg zit?",
+    "Hoe pak je een discussie over wie opdrachtgever is aan?",
+])
+def test_a_dutch_how_do_you_question_about_a_problem_asks_for_advice(text):
+    assert _q(text).answer_type == "advice"
