@@ -13,7 +13,8 @@ import re
 from .claims import POLAR_VERDICTS, Claim
 from .lang import sentences, tokens
 from .question import Focus, asked_voices
-from .verdicts import IMPLIED_OVERLAP
+from .result import Answer
+from .verdicts import IMPLIED_OVERLAP, WH_START
 from .vocab import Vocab
 
 CHECK = {"en": "Is it true that {}?", "nl": "Klopt het dat {}?"}
@@ -25,7 +26,6 @@ CORRECTION = {"en": "The question takes for granted what the sources do not supp
 _OWN = re.compile(r"\b(we|our|us|i|my|me|wij|ons|onze|ik|mijn|mij)\b", re.I)
 # a named work, author or framework ("Heijmans", "ITIL", "the A12") makes a premise a view of a source too
 _SOURCE = re.compile(r"(?<=\S )[A-Z][a-z]{3,}\b|\b[A-Z]{3,}\b|\b[A-Z]\d+\b")
-_WH_START = re.compile(r"^\s*(what|which|who|how|why|where|when|wat|welke?|wie|hoe|waarom|waar|wanneer)\b", re.I)
 # "Why does the Totus author think that …?" / "Waarom vindt de Totus-auteur dat …?"
 _WHY_EN = re.compile(r"^\s*why (?:does|did|do|would) (?P<who>.+?) (?P<verb>\w+) (?:that )?(?P<what>.+?)\?*\s*$", re.I)
 _WHY_NL = re.compile(r"^\s*waarom (?P<verb>\w+) (?P<who>.+?) (?:dan )?dat (?P<what>.+?)\?*\s*$", re.I)
@@ -84,12 +84,12 @@ def denied(check: str, verdict: str | None, claim: Claim | None, focus: Focus, v
     about = [*claim.questions, *(claim.sentences[lang][0]["say"] for lang in claim.sentences)]
     if len(words & set(tokens(" ".join(about)))) < IMPLIED_OVERLAP * len(words):
         return False   # a claim matched on one shared word answers another question
-    polar = [q for q in claim.questions if not _WH_START.match(q)]   # the questions its verdict answers
+    polar = [q for q in claim.questions if not WH_START.match(q)]   # the questions its verdict answers
     return not (focus.negation.search(check) and not any(focus.negation.search(q) for q in polar))
 
 
-def corrected(check: str, checked, claim: Claim | None, focus: Focus, vocab: Vocab, speaks) -> object | None:
-    """The answer to the check (an Answer), reworded to correct the premise, when it denies it; else None.
+def corrected(check: str, checked: Answer, claim: Claim | None, focus: Focus, vocab: Vocab, speaks) -> Answer | None:
+    """The answer to the check, reworded to correct the premise, when it denies it; else None.
     speaks(voices): whether the claim leads in one of those voices. "The blogger reckons client/contractor is ITIL
     jargon. Where …?": he does; a claim that ITIL has other words denies what he reckons, not that he reckons it.
     A view ascribed to a voice is denied only in that voice."""

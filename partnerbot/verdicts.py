@@ -26,7 +26,8 @@ _TURNED = {"yes": "no", "yes-with-nuance": "no", "no": "yes"}
 _MODAL = re.compile(r"\b(can|could|may|might|possible|possibly|ever|sometimes|able|allowed|kan|kunnen|kun|mag|mogen|"
                     r"mogelijk|ooit|soms)\b", re.I)
 _IS_START = re.compile(r"^\s*(is|are|was|were|does|do|did|becomes?|zijn|wordt|worden|werd|is)\b", re.I)
-_WH_START = re.compile(r"^\s*(what|which|who|how|why|where|when|wat|welke?|wie|hoe|waarom|waar|wanneer)\b", re.I)
+# a question opening with what, why, how …: no yes/no question, so no claim verdict answers it
+WH_START = re.compile(r"^\s*(what|which|who|how|why|where|when|wat|welke?|wie|hoe|waarom|waar|wanneer)\b", re.I)
 # Share of the question's words the claim sentence must share before its verdict is read as the answer (below it
 # the sentence is about the topic, not about what the question asks of it).
 IMPLIED_OVERLAP = 0.3
@@ -100,7 +101,7 @@ def adjusted(q: Question, claim: Claim, verdict: str | None, focus: Focus) -> tu
 def _only_possible(claim: Claim) -> bool:
     """Every yes/no question the claim was written for asks whether something can be ("Can a supplier become a
     strategic partner?")."""
-    polar = [q for q in claim.questions if not _WH_START.match(q)]
+    polar = [q for q in claim.questions if not WH_START.match(q)]
     return bool(polar) and all(_MODAL.search(q) for q in polar)
 
 
