@@ -72,7 +72,7 @@ class RulesAnswerer(JoinedClaims):
         # English only: the notes are English, so most Dutch words are unknown to them ("Welke drie soorten…")
         unknown = unknown_focus(asked, self.retriever, self.vocab) if asked and not off_topic and lang == "en" else None
         if unknown:
-            result = refusal(lang, injected, self.mode, unknown)
+            result = self._false_premise(asked, lang) or refusal(lang, injected, self.mode, unknown)
         elif asked and not off_topic:
             intents = detect_intents(asked)
             question_ = understand(asked, self.vocab, self.focus, intents)
@@ -82,7 +82,8 @@ class RulesAnswerer(JoinedClaims):
             # of the asker's ("Is Salesforce or HubSpot better for …?"): the sources cannot speak to it
             name = None if question_.situation else unknown_name(last_asked(asked), self.retriever, self.vocab)
             if name is not None:
-                return self._finished(refusal(lang, injected, self.mode, name), standalone, notices)
+                result = self._false_premise(asked, lang) or refusal(lang, injected, self.mode, name)
+                return self._finished(result, standalone, notices)
             if question_.polar and "yesno" not in intents:   # "… . Is that really so?" is a yes/no question too
                 intents = intents + ["yesno"]
             if question_.asks_choice:   # "are they customers or clients?" asks which, not yes or no
@@ -109,6 +110,22 @@ class RulesAnswerer(JoinedClaims):
         if result is None:
             result = refusal(lang, injected, self.mode)
         return self._finished(result, standalone, notices)
+
+    def _false_premise(self, asked: str, lang: str) -> Answer | None:
+        """The correction of a false premise a claim is written for ("the Heijmans partnership on the A12: which
+        CO2 KPIs did they use?"), for a question refused for a detail no source names: the detail is beyond the
+        sources, but what the question takes for granted is wrong, and that is the answer a user needs. (A
+        practical question, on revenue or law, asks for facts of the world and is still refused.)"""
+        if self.focus.practical.search(last_asked(asked)):
+            return None
+        intents = detect_intents(asked)
+        claim = self.match_claim(asked, intents=intents, accept=lambda c: c.premise_verdict is not None and
+                                 c.verdict_for(asked, intents) == c.premise_verdict)
+        if claim is None:
+            return None
+        q = understand(asked, self.vocab, self.focus, intents)
+        q.language = lang
+        return self._from_claim(q, claim, intents, self.retriever.search(asked, k=self.settings.top_k).passages)
 
     def _premise_denied(self, asked: str, lang: str, polar: bool) -> Answer | None:
         """The answer correcting what the question takes for granted about a source, when a claim that states its

@@ -553,3 +553,37 @@ def test_a_changed_verdict_leads_with_the_sentence_that_carries_it_and_drops_the
     assert answer.verdict == "no" and answer.text.startswith("No, not by itself.")
     first = answer.text.split(". ", 2)[1]
     assert "by itself" in first and "Largely yes" not in answer.text
+
+
+def test_a_false_premise_is_corrected_even_when_the_detail_asked_is_beyond_the_sources(rules):
+    """"CO2 KPIs" appear in no source, but the partnership they are asked about is what the A12 check corrects;
+    a practical question (revenue) on the same firm is still refused."""
+    kpis = rules.answer("I'm writing a case study on the Heijmans and Rijkswaterstaat strategic partnership on the A12. "
+                        "Which CO2 KPIs and workshop formats did they use in that partnership?")
+    assert (kpis.claim_id, kpis.verdict, kpis.refused) == ("a12-example", "not-established", False)
+    assert "BAM" in kpis.text
+    revenue = rules.answer("Hoeveel omzet haalde Heijmans in 2023 uit onderhoudscontracten met Rijkswaterstaat?")
+    assert revenue.refused and not revenue.citations
+
+
+@pytest.mark.parametrize("question", [
+    "Our ops team, a robotics startup and us in IT are building something nobody here has done before. Nobody can "
+    "write a proper spec because we honestly dont know what will work. Customer, client or partner in Glick's terms?",
+    "We bouwen met een paar artsen en een startup een totaal nieuw soort patiëntportaal. Niemand weet eigenlijk "
+    "precies waar we uitkomen, we plannen alles samen. Customer, client of partner volgens Glick?",
+])
+def test_novel_work_described_in_everyday_words_is_a_partnership_on_glicks_range(rules, question):
+    assert rules.answer(question).verdict == "partner"
+
+
+def test_asking_whether_the_roles_stop_existing_is_answered_no(rules):
+    answer = rules.answer("Isn't it the case that once two companies become strategic partners the client vs "
+                          "contractor split just stops existing?")
+    assert answer.verdict == "no" and answer.text.startswith("No")
+
+
+def test_a_view_a_dutch_question_says_stands_in_a_voices_text_is_ascribed_to_that_voice(rules):
+    """"In de column van Glick staat dat …" ascribes the view to Glick as "Glick zegt dat …" does."""
+    answer = rules.answer("In de column van Glick staat dat de opdrachtgever altijd de A in RASCI houdt. Waarom vindt "
+                          "hij dat?")
+    assert answer.verdict == "not-established" and answer.text.startswith("Niet vastgesteld")
