@@ -26,6 +26,9 @@ MAX_ADDED = 2
 ECHO_WORDS = 5    # words the question repeats from a source sentence: a quote, not a coincidence
 SAID_ALIKE = 0.45   # word overlap (Jaccard) at which a sentence says what the answer already says
 NEW_SHARE = 0.5    # share of its words a best sentence must add to the answer's to be added
+UNSAID_POOL = 3    # best sentences looked at for a point the answer leaves out ...
+UNSAID_SHARE = 0.8  # ... scoring at least this share of the best one; at most MAX_UNSAID, from different passages
+MAX_UNSAID = 2
 QUOTED_AI = ("chatgpt", "bing")
 
 
@@ -136,15 +139,22 @@ def _with_parts(q: Question, said: list[str], added: list[Scored], scored: list[
 
 
 def _best_unsaid(scored: list[Scored], said: list[str]) -> list[Scored]:
-    """The passages' best sentence for the question as a whole, when the answer says nothing like it: a claim
-    written for a neighbouring question often leaves out the very point the best passage makes. Never a quoted
-    chatbot's sentence (a claim frames those; on its own it would read as a fact)."""
-    best = scored[0]
-    if getattr(best.passage, "voice", None) in QUOTED_AI:
-        return []
-    toks = set(tokens(best.sentence))
+    """The passages' best sentences for the question as a whole (near the best, from different passages), when the
+    answer says nothing like them: a claim written for a neighbouring question often leaves out the very point
+    the best passages make. Never a quoted chatbot's sentence (a claim frames those; on its own it would read as a
+    fact)."""
+    out: list[Scored] = []
     said_toks = set(tokens(" ".join(said)))
-    return [best] if len(toks - said_toks) >= NEW_SHARE * len(toks) else []
+    for best in scored[:UNSAID_POOL]:
+        if getattr(best.passage, "voice", None) in QUOTED_AI or any(o.passage is best.passage for o in out):
+            continue
+        toks = set(tokens(best.sentence))
+        if len(toks - said_toks) >= NEW_SHARE * len(toks) and best.score >= UNSAID_SHARE * scored[0].score:
+            out.append(best)
+            said_toks |= toks
+        if len(out) == MAX_UNSAID:
+            break
+    return out
 
 
 def rendered(s: Scored, focus: Focus, lang: str) -> str:

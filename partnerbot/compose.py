@@ -297,6 +297,10 @@ def compose(question: Question, passages: list, focus: Focus, vocab: Vocab, inje
             if verdict is not None:   # the sentence the verdict is read from leads
                 chosen = [s] + chosen[:n] + chosen[n + 1:]
                 break
+    evidence = focus.verdict_cues.get("evidence")
+    if verdict is None and question.polar and evidence is not None and evidence.search(question.text) \
+            and chosen[0].passage.doc_id.startswith("literature/"):
+        verdict = "yes"   # "is there research behind it?" answered by what verified literature finds
     if question.polar and not question.compares and not question.asks_choice \
             and not_for_all(last_asked(question.text), [s.sentence for s in chosen], focus):
         verdict = "no"   # "does Bing say they can always coexist?" answered "… but not in every case"

@@ -184,6 +184,15 @@ class RulesAnswerer(JoinedClaims):
         if q.answer_type == "advice" and cue is not None:   # what to do: a claim that proposes something
             claim = self.match_claim(q.text, q.concepts, intents, accept=lambda c: any(
                 cue.search(item["say"]) for item in c.sentences["en"])) or claim
+        # a question naming an author of the literature ("someone mumbled 'Gulati' at me") is about that author's
+        # work: a claim citing none of it gives way to one that does, or to an answer composed from it (a person's
+        # name: an organisation such as Rijkswaterstaat is what questions are about, not only an author)
+        authored = [p for p in passages[:COMPOSE_K] if p.doc_id.startswith("literature/") and len(p.author.split()) > 1
+                    and names_author(q.text, p)]
+        if claim is not None and authored and not self._about_author(claim, authored):
+            claim = self.match_claim(q.text, q.concepts, intents, accept=lambda c: self._about_author(c, authored))
+            if claim is None:
+                return self._composed(q, None, intents, passages, injected)
         # a claim written about all the voices a comparison names answers it; otherwise each voice's own claim
         both = claim is not None and all(self._claim_speaks(claim, [vid]) for vid in q.voices)
         joined = (None if both else self._by_voices(q, intents, passages)) or self._by_parts(q, intents, passages, claim)
@@ -199,6 +208,11 @@ class RulesAnswerer(JoinedClaims):
             answer = self._from_claim(q, claim, intents, passages)
             if answer is not None:
                 return answer
+        return self._composed(q, claim, intents, passages, injected)
+
+    def _composed(self, q: Question, claim: Claim | None, intents: list[str], passages: list[Passage],
+                  injected: bool) -> Answer | None:
+        """An answer composed from the passages (the claim's, when nothing can be composed)."""
         strong = [p for p in passages if p.similarity >= self.settings.min_similarity]
         strong += self._voice_passages(q, strong)
         if injected or not strong:
@@ -208,6 +222,13 @@ class RulesAnswerer(JoinedClaims):
         if composed is None and claim is not None:
             return self._from_claim(q, claim, intents, passages)
         return composed
+
+    @staticmethod
+    def _about_author(claim: Claim, authored: list[Passage]) -> bool:
+        """The claim cites one of these authors' notes, or names one of them ("Dyer and Kale's handbook")."""
+        said = " ".join(item["say"] for item in claim.sentences["en"])
+        return any(item.get("cite") == p.doc_id for item in claim.sentences["en"] for p in authored) \
+            or any(names_author(said, p) for p in authored)
 
     def _voice_passages(self, q: Question, strong: list[Passage]) -> list[Passage]:
         """For each voice the question names that none of the best passages speaks in, that voice's best passages

@@ -86,6 +86,10 @@ def adjusted(q: Question, claim: Claim, verdict: str | None, focus: Focus) -> tu
             return "no", "contrary"
         if _denies_partnership(asked, claim, focus):   # "does it make them partners?" - "that is no partnership yet"
             return "no", "not_identity"
+        evidence = cues.get("evidence")
+        if evidence is not None and evidence.search(q.text) and any(
+                str(item.get("cite", "")).startswith("literature/") for item in claim.sentences["en"][:2]):
+            return "yes", "evidence"   # "is there research behind it?" answered from verified literature
         reported = reported_type(q.text, claim, focus)
         if reported is not None:
             return reported, "implied"

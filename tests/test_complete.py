@@ -296,3 +296,35 @@ def test_buying_from_whichever_supplier_is_cheapest_is_low_supply_risk(rules):
     answer = rules.answer("We order toner from whichever vendor offers the lowest price each month. Our CFO wants "
                           "to make that vendor a strategic partner. Does the purchasing literature agree?")
     assert answer.verdict == "no" and "Kraljic" in answer.text and "low supply risk" in answer.text
+
+
+def test_a_near_best_sentence_of_another_passage_joins_the_best_one_when_it_too_says_something_new():
+    best = "Agreements with external suppliers are called underpinning contracts in ITIL."
+    near = "Bing glossed the provider as contractor and the customer as client."
+    same = "Underpinning contracts support the service levels agreed with the customer."
+    one, other = SimpleNamespace(voice="literature"), SimpleNamespace(voice="author")
+    said = ["An OLA is an agreement between the IT provider and another team of the same organisation."]
+    scored = [Scored(3.0, 0.5, best, one, 0), Scored(2.9, 0.5, same, one, 1), Scored(2.8, 0.4, near, other, 0)]
+    assert [s.sentence for s in _best_unsaid(scored, said)] == [best, near]
+    scored[2].score = 1.0   # far below the best: it answers something else
+    assert [s.sentence for s in _best_unsaid(scored, said)] == [best]
+
+
+def test_a_question_naming_an_author_of_the_literature_is_answered_from_that_authors_note(rules):
+    """"Someone mumbled 'Gulati'": the literature overview names no Gulati; his note answers, and a question whether
+    research bears the view out gets a yes from it."""
+    answer = rules.answer("Is there actual research behind the feeling that the more often you work with the same "
+                          "firm, the lighter the contracts get? Someone at work mumbled 'Gulati' at me.")
+    assert answer.citations[0].doc_id == "literature/gulati-1995" and "Gulati" in answer.text
+    assert answer.verdict == "yes"
+
+
+@pytest.mark.parametrize("question, verdict", [
+    ("Bing said trust and reciprocity decide whether a client-contractor relationship can become a partnership. Is "
+     "there real research backing that up?", "yes"),
+    ("Is there research showing that every supplier should become a strategic partner?", "no"),
+])
+def test_asked_whether_research_bears_a_view_out_the_literature_answers(rules, question, verdict):
+    answer = rules.answer(question)
+    assert answer.verdict == verdict
+    assert any(c.doc_id.startswith("literature/") for c in answer.citations)
