@@ -256,6 +256,13 @@ _SET_ASIDE = re.compile(r"\b(not|niet|rather than|instead of|in plaats van|behal
                         r"never mind|forget)\W+(\w+\W+){0,3}$", re.I)
 
 
+def _set_aside(before: str) -> bool:
+    """The words before a voice's name set it aside ("not what ChatGPT said"), unless a that-clause opens between
+    them ("Is het niet zo dat Bing stelde …?", "Is it not true that Bing said …?" ask about Bing)."""
+    match = _SET_ASIDE.search(before)
+    return match is not None and not re.search(r"\b(that|dat)\b", match.group(0))
+
+
 def _without_groups(text: str, focus: Focus) -> str:
     """The text with the words that name a group of voices blanked out ("both articles" is not the literature)."""
     for pattern, _group in focus.groups:
@@ -276,7 +283,7 @@ def asked_voices(text: str, vocab: Vocab, focus: Focus) -> tuple[list[str], list
         spans += [m.span() for rx in voice.patterns for m in rx.finditer(lowered)]
         if not spans:
             continue
-        kept = [s for s in spans if not _SET_ASIDE.search(lowered[max(0, s[0] - 40):s[0]])]
+        kept = [s for s in spans if not _set_aside(lowered[max(0, s[0] - 40):s[0]])]
         if kept:
             found[voice.id] = min(s[0] for s in kept)
         else:

@@ -124,7 +124,11 @@ def reported_negative(text: str, focus: Focus) -> bool:
     if not (right and reported and right.search(last_asked(text))):
         return False
     views = [s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if reported.search(s) and not s.endswith("?")]
-    return bool(views) and bool(focus.negation.search(views[-1][reported.search(views[-1]).end():]))
+    if not views:
+        return False
+    view = views[-1][reported.search(views[-1]).end():]
+    disputes = cues.get("disputes")
+    return bool(focus.negation.search(view) or disputes is not None and disputes.search(view))
 
 
 def judged_against(asked: str, claim: Claim, focus: Focus) -> bool:

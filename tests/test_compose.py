@@ -476,3 +476,31 @@ def test_first_and_second_person_verbs_open_a_yes_no_question(text):
 ])
 def test_a_dutch_how_do_you_question_about_a_problem_asks_for_advice(text):
     assert _q(text).answer_type == "advice"
+
+
+@pytest.mark.parametrize("question, voices, aside", [
+    ("Is het niet zo dat Bing stelde dat opdrachtgever en opdrachtnemer altijd strategische partners zijn?", ["bing"], []),
+    ("Is it not true that Bing said every contractor is a strategic partner?", ["bing"], []),
+    ("What does the literature say, not what ChatGPT said?", ["literature"], ["chatgpt"]),
+])
+def test_a_negated_tag_before_a_that_clause_does_not_set_the_voice_aside(question, voices, aside):
+    q = understand(question, VOCAB, FOCUS, detect_intents(question))
+    assert (q.voices, q.not_voices) == (voices, aside)
+
+
+@pytest.mark.parametrize("question", [
+    "Did Bing say that a client-contractor relationship always goes together with a strategic partnership?",
+    "Is het niet zo dat Bing stelde dat een opdrachtgever-opdrachtnemerrelatie altijd samengaat met een strategisch "
+    "partnerschap?",
+])
+def test_always_answered_by_what_is_often_so_is_no(rules, question):
+    answer = rules.answer(question)
+    assert answer.verdict == "no" and answer.citations[0].doc_id.startswith("totus/bing")
+
+
+def test_a_reported_view_that_disputes_a_claim_is_judged_by_the_claim_turned_round(rules):
+    """"Macneil would push back on ChatGPT's line …. Is that a fair reading?": ChatGPT's line does not hold, so yes."""
+    answer = rules.answer("My lecturer claims Macneil and Williamson would both push back on ChatGPT's line that "
+                          "client/contractor relationships are basically temporary and transactional. Is that a fair "
+                          "reading of them?")
+    assert answer.verdict == "yes" and answer.text.startswith("Yes")
