@@ -19,6 +19,7 @@ from .lang import tokens
 from .question import Focus, Question, last_asked
 from .result import Answer, Citation
 from .stance import Scored, denying, not_for_all, read_verdict, takes_stance
+from .verdicts import reported_negative
 from .coverage import uncovered
 from .vocab import Vocab
 
@@ -297,6 +298,8 @@ def compose(question: Question, passages: list, focus: Focus, vocab: Vocab, inje
             if verdict is not None:   # the sentence the verdict is read from leads
                 chosen = [s] + chosen[:n] + chosen[n + 1:]
                 break
+    if verdict in ("yes", "no") and reported_negative(question.text, focus):
+        verdict = "no" if verdict == "yes" else "yes"   # "ChatGPT said you can't …. Klopt dat?" - it said you can
     evidence = focus.verdict_cues.get("evidence")
     if verdict is None and question.polar and evidence is not None and evidence.search(question.text) \
             and chosen[0].passage.doc_id.startswith("literature/"):

@@ -120,8 +120,9 @@ def reported_negative(text: str, focus: Focus) -> bool:
     """The question asks whether someone is right ("Is he right?") about a view the asker reports in the negative
     ("my colleague insists we can't call ourselves partners"): the verdict on that view is the turned-round one."""
     cues = focus.verdict_cues
-    right, reported = cues.get("someone_right"), cues.get("reported")
-    if not (right and reported and right.search(last_asked(text))):
+    right, reported, verify = cues.get("someone_right"), cues.get("reported"), cues.get("verify")
+    asked = last_asked(text)
+    if not (reported and (right and right.search(asked) or verify and verify.search(asked))):
         return False
     views = [s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if reported.search(s) and not s.endswith("?")]
     if not views:

@@ -587,3 +587,21 @@ def test_a_view_a_dutch_question_says_stands_in_a_voices_text_is_ascribed_to_tha
     answer = rules.answer("In de column van Glick staat dat de opdrachtgever altijd de A in RASCI houdt. Waarom vindt "
                           "hij dat?")
     assert answer.verdict == "not-established" and answer.text.startswith("Niet vastgesteld")
+
+
+@pytest.mark.parametrize("question", [
+    "We build and maintain a road for the province under a 20-year contract; they set the requirements and pay us "
+    "per period if the road is available. My manager calls it our strategic partnership. What are we really, just "
+    "the contractor?",
+    "Wij onderhouden twintig jaar een rondweg voor de provincie; de provincie stelt de eisen op en betaalt per periode. "
+    "Mijn manager noemt het ons strategisch partnerschap. Wat zijn we nou eigenlijk, gewoon opdrachtnemer?",
+])
+def test_what_are_we_just_the_role_asks_which_and_the_description_places_the_role(rules, question):
+    assert rules.answer(question).verdict == "contractor"
+
+
+def test_a_view_reported_in_the_negative_and_checked_is_answered_by_what_was_said_turned_round(rules):
+    """"ChatGPT said you cannot be both. Klopt dat?": ChatGPT said you can, so no."""
+    answer = rules.answer("Als ik het goed begrepen heb zei ChatGPT dat je niet tegelijk opdrachtnemer en strategische "
+                          "partner kunt zijn. Klopt dat zo?")
+    assert answer.verdict == "no"
