@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from .compose import _facts, _jaccard, _voice_label, attribute, score_sentences, with_antecedents
+from .compose import _facts, _jaccard, _voice_label, attribute, echoed, score_sentences, with_antecedents
 from .coverage import uncovered
 from .lang import tokens
 from .question import Focus, Question
@@ -23,7 +23,6 @@ MIN_IDF = 2.3        # a word used by at most ~10% of the chunks is one a questi
 MIN_GAIN = 2.3       # the added sentence must bring at least one such word
 RELEVANCE = 0.55     # ... and score at least this share of the best sentence for the whole question
 MAX_ADDED = 2
-ECHO_WORDS = 5    # words the question repeats from a source sentence: a quote, not a coincidence
 SAID_ALIKE = 0.45   # word overlap (Jaccard) at which a sentence says what the answer already says
 NEW_SHARE = 0.5    # share of its words a best sentence must add to the answer's to be added
 UNSAID_POOL = 3    # best sentences looked at for a point the answer leaves out ...
@@ -61,16 +60,6 @@ def wanted_words(q: Question, said: list[str], focus: Focus, vocab: Vocab, rarit
     rare = rarity([w for w in dict.fromkeys(words) if w not in names and w not in focus.framing])
     said_tokens = set(tokens(said_text))
     return {w: idf for w, idf in rare.items() if idf >= MIN_IDF and w not in said_tokens}
-
-
-_WORDS = re.compile(r"[a-z0-9à-ÿ'-]+")
-
-
-def echoed(question: str, sentence: str, n: int = ECHO_WORDS) -> bool:
-    """The sentence holds a run of n words of the question (the user quotes the source: "Glick says good customer
-    service happens one customer at a time. How does he …?")."""
-    q, s = _WORDS.findall(question.lower()), " " + " ".join(_WORDS.findall(sentence.lower())) + " "
-    return any(f" {' '.join(q[i:i + n])} " in s for i in range(len(q) - n + 1))
 
 
 def completion(q: Question, said: list[str], passages: list, focus: Focus, vocab: Vocab, injection: re.Pattern,

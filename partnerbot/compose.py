@@ -141,6 +141,8 @@ def attribute(sentence: str, passage, focus: Focus) -> str:
     if not prefix or any(n and re.search(rf"\b{re.escape(n)}\b", lowered) for n in names):
         return sentence
     pronoun = _PRONOUN_LEAD.match(lowered)
+    if pronoun and pronoun.group(2) == "it" and getattr(passage, "voice", "") not in ("chatgpt", "bing", "literature"):
+        pronoun = None   # "It is a group of people …" in Glick's note is a customer, not Glick
     if pronoun:   # "But he warns …" -> "But Glick warns …"
         subject = f"{pronoun.group(1).capitalize()} {who}" if pronoun.group(1) else f"{who[0].upper()}{who[1:]}"
         return f"{subject} {sentence[pronoun.end():]}"
@@ -203,11 +205,29 @@ def score_sentences(question: Question, passages: list, focus: Focus, vocab: Voc
     return out
 
 
+ECHO_WORDS = 5    # words the question repeats from a source sentence: a quote, not a coincidence
+_WORDS = re.compile(r"[a-z0-9à-ÿ'-]+")
+
+
+def echoed(question: str, sentence: str, n: int = ECHO_WORDS) -> bool:
+    """The sentence holds a run of n words of the question (the user quotes the source: "Glick says good customer
+    service happens one customer at a time. How does he …?")."""
+    q, s = _WORDS.findall(question.lower()), " " + " ".join(_WORDS.findall(sentence.lower())) + " "
+    return any(f" {' '.join(q[i:i + n])} " in s for i in range(len(q) - n + 1))
+
+
 def select(scored: list[Scored], question: Question, focus: Focus, vocab: Vocab) -> list[Scored]:
     if not scored:
         return []
-    lead = scored[0]
+    # a question quoting a source ("who said 'take what we give you and like it', and in what context?") is
+    # answered by the sentence it quotes, after the one before it in its passage (what the quote is about)
+    quote = None if question.polar else next((s for s in scored if echoed(question.text, s.sentence)), None)
+    lead = quote or scored[0]
     chosen = [lead]
+    before = next((o for o in scored if quote is not None and o.passage.chunk_id == quote.passage.chunk_id
+                   and o.position == quote.position - 1), None)
+    if before is not None:
+        chosen.insert(0, before)
     # a question naming two voices (a comparison) hears each of them
     for vid in question.voices[:3]:
         voice = focus.voice(vid)
@@ -287,7 +307,8 @@ def compose(question: Question, passages: list, focus: Focus, vocab: Vocab, inje
     chosen = select(scored, question, focus, vocab)
     # a lead sharing no word with the question answers something else, unless it comes from the note of an author
     # the question names (a Dutch question's words seldom meet an English note's: "volgens Dyer en Singh")
-    if not chosen or chosen[0].overlap == 0 and not names_author(question.text, chosen[0].passage):
+    lead = next((s for s in chosen if echoed(question.text, s.sentence)), chosen[0]) if chosen else None
+    if lead is None or lead.overlap == 0 and not names_author(question.text, lead.passage):
         return None
     chosen += uncovered(question.text, [s.sentence for s in chosen], scored, PART_FLOOR * chosen[0].score, between)
     verdict = read_verdict(question, chosen[0], focus, vocab)

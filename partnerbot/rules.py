@@ -9,7 +9,7 @@ from dataclasses import replace
 from .attribution import Ascriptions, reopened
 from .claims import POLAR_VERDICTS, Claim, load_claims, support
 from .cover import covering_sentences
-from .compose import PARTIES, cite_pairs, compose, names_author
+from .compose import PARTIES, cite_pairs, compose, echoed, names_author
 from .situation import glick_lead, situation_lead
 from .kraljic import kraljic_lead
 from .complete import completion, rendered
@@ -94,7 +94,9 @@ class RulesAnswerer(JoinedClaims):
             practical = self.focus.practical.search(last_asked(cleaned)) and not any(p.voice == "document" for p in found.passages[:3])
             # a question that names none of the topics is in scope when it names an author of the sources
             # ("welke drie manieren noemen Doz en Hamel?"), or when its passages are close and its words known
-            known = concepts or any(names_author(asked, p) for p in found.passages[:COMPOSE_K]) or (
+            # (or when it quotes one of them: "who wrote 'take what we give you and like it'?")
+            known = concepts or any(names_author(asked, p) or echoed(asked, p.text)
+                                    for p in found.passages[:COMPOSE_K]) or (
                 found.best_similarity >= self.settings.min_similarity_no_concept and not unfamiliar(asked, lang, self.retriever))
             if not practical and known:
                 # a view ascribed to a voice that never speaks of its topic: answered from the voices that do

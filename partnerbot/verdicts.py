@@ -232,6 +232,16 @@ def implied_verdict(q: Question, claim: Claim, focus: Focus) -> str | None:
     overlap, best = max(shares, key=lambda pair: pair[0], default=(0.0, None))
     if best is None or overlap < IMPLIED_OVERLAP:
         return None
+    if len(asked) >= ASKED_WORDS and asked != set(tokens(q.text)):
+        # the words the question shares may all sit in a sentence around it ("Glick works at Totus, right? I want to
+        # mail him about his four-stage model"): the question sentence itself must meet the claim too, in more
+        # than the names of the voices it asks about
+        names = {t for v in focus.voices for n in v.names + tuple(v.who.values()) for t in tokens(n)}
+        core = asked - names
+        own = [claim.sentences["en"]] + ([claim.sentences["nl"]] if q.language == "nl" and "nl" in claim.sentences else [])
+        if core and max((len(core & set(tokens(item["say"]))) / len(core) for items in own for item in items),
+                        default=0.0) < IMPLIED_OVERLAP:
+            return None
     # a sentence that says what is not so ("the roles are not abolished but made explicit") settles the question
     # better than one that only shares more of its words
     negated = [(share, say) for share, say in shares if share >= STANCE_SHARE * overlap and focus.negation.search(say)]

@@ -132,6 +132,9 @@ def test_attribution_is_short_and_natural():
     assert attribute("But he warns that it is the wrong choice.", glick, FOCUS) == \
         "But Glick warns that it is the wrong choice."
     assert attribute("Note that the range is not a ladder.", glick, FOCUS) == "Glick argues that the range is not a ladder."
+    # "it" in a person's note is what the note is about (a customer), not the person
+    assert attribute("It is a group of people served by repeatable processes.", glick, FOCUS) == \
+        "Glick argues that it is a group of people served by repeatable processes."
 
 
 def test_a_question_naming_an_author_hears_that_authors_notes_first(rules):
@@ -504,3 +507,16 @@ def test_a_reported_view_that_disputes_a_claim_is_judged_by_the_claim_turned_rou
                           "client/contractor relationships are basically temporary and transactional. Is that a fair "
                           "reading of them?")
     assert answer.verdict == "yes" and answer.text.startswith("Yes")
+
+
+@pytest.mark.parametrize("question", [
+    "Someone at work described our service desk as 'take what we give you and like it'. Who wrote that, and about "
+    "what?",
+    "Iemand typeerde onze servicedesk met 'you'll take what we give you and like it', uit een of ander artikel. Van "
+    "wie komt dat en in welke context gebruikte die het?",
+])
+def test_a_question_quoting_a_source_is_answered_by_the_quoted_sentence_in_its_context(rules, question):
+    answer = rules.answer(question)
+    assert answer.citations[0].doc_id.startswith("glick/")
+    first_two = answer.text.split("[1]")[0] + answer.text.split("[1]")[1]
+    assert "take what we give you" in first_two

@@ -605,3 +605,11 @@ def test_a_view_reported_in_the_negative_and_checked_is_answered_by_what_was_sai
     answer = rules.answer("Als ik het goed begrepen heb zei ChatGPT dat je niet tegelijk opdrachtnemer en strategische "
                           "partner kunt zijn. Klopt dat zo?")
     assert answer.verdict == "no"
+
+
+def test_a_verdict_is_not_implied_by_words_the_question_shares_only_around_its_question_sentence(rules):
+    """"Byron Glick werkt toch bij Totus Consultancy? Ik wil hem mailen over zijn vier-fasenmodel …": the claim
+    comparing the two series shares the four-stage words of the second sentence, not what is asked; no "Ja"."""
+    answer = rules.answer("Byron Glick werkt toch bij Totus Consultancy? Ik wil hem mailen over zijn vier-fasenmodel, "
+                          "van klant-leverancier naar strategisch partnerschap.")
+    assert answer.verdict != "yes" and not answer.text.startswith("Ja")
