@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import re
 
-from .compose import _facts, _jaccard, _voice_label, attribute, echoed, score_sentences, with_antecedents
+from .compose import _facts, _jaccard, echoed, score_sentences, with_antecedents
 from .coverage import uncovered
 from .lang import tokens
 from .question import Focus, Question
 from .stance import Scored
 from .vocab import Vocab
+from .voicing import _voice_label, attribute
 
 MIN_IDF = 2.3        # a word used by at most ~10% of the chunks is one a question asks about on purpose
 MIN_GAIN = 2.3       # the added sentence must bring at least one such word

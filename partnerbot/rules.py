@@ -10,10 +10,10 @@ from .attribution import Ascriptions, reopened
 from .claims import POLAR_VERDICTS, Claim, load_claims, support
 from .cover import covering_sentences
 from .compose import PARTIES, cite_pairs, compose, echoed, names_author
-from .situation import glick_lead, situation_lead
+from .situation import Situations
 from .kraljic import kraljic_lead
 from .complete import completion, rendered
-from .verdicts import adjusted, lead, named_first, reported_negative, telling_first, without_lead
+from .verdicts import adjusted, lead, named_first, telling_first, without_lead
 from .joined import JoinedClaims
 from .lang import NAME
 from .meaning import Meaning
@@ -27,8 +27,6 @@ from .scope import off_topic_question, refusal, unfamiliar, unknown_focus, unkno
 from .settings import Settings
 from .vocab import Vocab
 
-_LABEL = re.compile(r"\b(word|term|label|name|relationship|type|kind|relatie|woord|benaming|etiket|soort)\b", re.I)
-_CALLS = re.compile(r"\b(calls?|called|calling|labels?|labell?ed|refers? to|describes?|noem\w*|genoemd)\b", re.I)   # a label used
 TOPIC_PENALTY = 6   # on top of claims.py's 2 for any concept a claim leaves out: a left-out topic weighs more
 ADVICE_QUERY = "proposes recommends remedy advice solution"   # added to a what-to-do question's second search
 COMPOSE_K = 8   # passages a composed answer may draw its sentences from
@@ -38,10 +36,7 @@ VOICE_LABEL = {"author": "the article's author", "chatgpt": "a quoted ChatGPT an
                "reader": "a reader's comment", "literature": "a literature note", "document": "your document"}
 
 
-_ARTICLE_LEAD = re.compile(r"^(On|In|The|A|An|That|This|Op|De|Het|Een|Dat|Dit)\b")   # lowered after "No: "
-
-
-class RulesAnswerer(JoinedClaims):
+class RulesAnswerer(JoinedClaims, Situations):
     mode = "rules"
 
     def __init__(self, settings: Settings, retriever: Retriever | None = None):
@@ -326,51 +321,6 @@ class RulesAnswerer(JoinedClaims):
             english_said.append(english["say"])
         return (pairs, verdict, notices, use_lang, english_said) if pairs else None
 
-    def _situation(self, q: Question, intents: list[str], passages: list[Passage]) -> Answer | None:
-        """A described arrangement: its roles, the signs of partnership it names (or lacks), what the sources say
-        about any such arrangement (corpus/focus.yaml); a yes/no question gets the verdict the description implies."""
-        glick = glick_lead(q, self.focus, "en") if self._in_glicks_terms(q) else None
-        if glick is not None:
-            english, kind = glick
-            said, _kind = glick_lead(q, self.focus, q.language)
-            # the verdict is the type the description places ("are they our clients?" -> customer), and the
-            # answer says yes or no to a type the question names: "… they call us their partner. Is that right?"
-            # asks about the type the description named last
-            in_question = self._parties_named(last_asked(q.text))
-            asked = in_question or self._parties_named(q.text)[-1:]
-            polar = q.asks_yes_no and not q.asks_choice and not self.focus.asks_type.search(q.text)
-            verdict = kind
-            if polar and len(asked) == 1 and kind != "mixed":
-                yes_no = ("Yes", "No") if q.language == "en" else ("Ja", "Nee")
-                first = _ARTICLE_LEAD.sub(lambda m: m.group(1).lower(), said[0][0])   # "No: on Glick's range …"
-                said = [(f"{yes_no[asked[0] != kind]}: {first}", said[0][1])] + said[1:]
-                # "… treat them as customers. Would Glick back that?" asks yes or no; "is that the right word?" the type
-                treat = self.focus.verdict_cues.get("treat_as")
-                if treat is not None and treat.search(last_asked(q.text)) or not in_question \
-                        and not _LABEL.search(last_asked(q.text)) and not _CALLS.search(q.text):
-                    verdict = "no" if asked[0] != kind else "yes"
-            if kind == "mixed":   # several types at once: no single type; "should we pick one way?" is no
-                single = self.focus.verdict_cues.get("single")
-                verdict = "no" if q.asks_yes_no and single is not None and single.search(q.text) else None
-        else:
-            english, _verdict = situation_lead(q, self.focus, "en")
-            said, verdict = situation_lead(q, self.focus, q.language)
-            contrary = self.focus.verdict_cues.get("contrary")
-            if verdict in ("yes", "no") and (reported_negative(q.text, self.focus)   # "… we can't. Is he right?"
-                                             or contrary is not None and contrary.search(last_asked(q.text))):
-                verdict = "no" if verdict == "yes" else "yes"   # "does the contract rule a partnership out?"
-            elif verdict in ("yes", "no") and q.asks_choice:   # "their strategic partner, or still the contractor?"
-                roles = [p for p in self._parties_named(last_asked(q.text)) if p != "partner"]
-                verdict = "partner" if verdict == "yes" else roles[0] if len(roles) == 1 else verdict
-            elif verdict in ("yes", "no") and self.focus.asks_type.search(last_asked(q.text)):
-                verdict = "partner" if verdict == "yes" else None   # "which type is this?": a partnership, or no
-                #                                                    single type (the stage sentence says which)
-        # "partners or just the client?" outside Glick's terms asks whether it is a partnership: yes or no
-        polar = q.asks_yes_no or q.asks_choice or bool({"yesno", "check"} & set(intents))
-        # the type a "which type" question asks for (on Glick's range, or a partnership on the Totus series)
-        which = glick is not None and verdict == glick[1] or glick is None and verdict == "partner"
-        return self._from_sentences(q, english, said, passages, verdict if polar or which else None)
-
     def _from_sentences(self, q: Question, english: list, said: list, passages: list[Passage],
                         verdict: str | None) -> Answer | None:
         """An answer from (sentence, cite) pairs written for the question (English, and in its language), each
@@ -400,23 +350,6 @@ class RulesAnswerer(JoinedClaims):
         extra = completion(q, said + [say for say, _p in pairs], passages, self.focus, self.vocab, _INJECTION, self.retriever.rarity,
                            lambda sentences: self.meaning(q.text, sentences), self.meaning.between)
         return pairs + [(rendered(s, self.focus, lang), s.passage) for s in extra]
-
-    def _parties_named(self, text: str) -> list[str]:
-        """The parties (client, partner, …) a text names, in order of mention; a strategic partner is a partner
-        on Glick's range."""
-        lowered, at = text.lower(), {}
-        for concept, _lang, _term, rx in self.vocab.patterns:
-            match = rx.search(lowered) if concept in PARTIES else None
-            if match:
-                concept = "partner" if concept == "strategic_partner" else concept
-                at[concept] = min(at.get(concept, match.start()), match.start())
-        return sorted(at, key=at.get)
-
-    def _in_glicks_terms(self, q: Question) -> bool:
-        """A described arrangement asked about in Glick's terms: his name, his range, or his customer type."""
-        # (an internal department serving the rest of the organisation is Glick's own setting)
-        return "glick" in q.voices or any(c["id"] == "internal_service" for c in q.situation) or \
-            bool({"range", "customer"} & set(self.vocab.concepts(last_asked(q.text))))
 
     def _best_passage(self, note_id: str, sentence: str, section: str | None) -> Passage | None:
         candidates = self.retriever.note_passages(note_id)

@@ -1,13 +1,21 @@
 """The sentences that answer a described arrangement ("we have a five-year contract; they set the requirements;
 so are we partners?"): the roles it implies, where it sits on the Totus series and on Glick's range, the signs
 of partnership it names or lacks, each with the note section it cites (data: corpus/focus.yaml situation,
-corpus/placement.yaml)."""
+corpus/placement.yaml); Situations is the answerer's part that turns them, with the verdict a description
+implies, into an answer."""
 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
+from .compose import PARTIES
 from .question import Focus, Question, last_asked
+from .verdicts import reported_negative
+
+if TYPE_CHECKING:
+    from .result import Answer
+    from .retrieval import Passage
 
 
 def situation_lead(question: Question, focus: Focus, lang: str) -> tuple[list[tuple[str, dict]], str | None]:
@@ -133,3 +141,75 @@ def _glick_ranked(cues: list[dict]) -> list[tuple[str, float]]:
         for kind, weight in (cue.get("glick") or {}).items():
             scores[kind] = scores.get(kind, 0.0) + weight
     return sorted(scores.items(), key=lambda kv: -kv[1])
+
+
+_LABEL = re.compile(r"\b(word|term|label|name|relationship|type|kind|relatie|woord|benaming|etiket|soort)\b", re.I)
+_CALLS = re.compile(r"\b(calls?|called|calling|labels?|labell?ed|refers? to|describes?|noem\w*|genoemd)\b", re.I)   # a label used
+_ARTICLE_LEAD = re.compile(r"^(On|In|The|A|An|That|This|Op|De|Het|Een|Dat|Dit)\b")   # lowered after "No: "
+
+
+class Situations:
+    """The rules answerer's answer to a described arrangement (mixed into RulesAnswerer: it uses the answerer's
+    focus, vocab and _from_sentences)."""
+
+    def _situation(self, q: Question, intents: list[str], passages: list[Passage]) -> Answer | None:
+        """A described arrangement: its roles, the signs of partnership it names (or lacks), what the sources say
+        about any such arrangement (corpus/focus.yaml); a yes/no question gets the verdict the description implies."""
+        glick = glick_lead(q, self.focus, "en") if self._in_glicks_terms(q) else None
+        if glick is not None:
+            english, kind = glick
+            said, _kind = glick_lead(q, self.focus, q.language)
+            # the verdict is the type the description places ("are they our clients?" -> customer), and the
+            # answer says yes or no to a type the question names: "… they call us their partner. Is that right?"
+            # asks about the type the description named last
+            in_question = self._parties_named(last_asked(q.text))
+            asked = in_question or self._parties_named(q.text)[-1:]
+            polar = q.asks_yes_no and not q.asks_choice and not self.focus.asks_type.search(q.text)
+            verdict = kind
+            if polar and len(asked) == 1 and kind != "mixed":
+                yes_no = ("Yes", "No") if q.language == "en" else ("Ja", "Nee")
+                first = _ARTICLE_LEAD.sub(lambda m: m.group(1).lower(), said[0][0])   # "No: on Glick's range …"
+                said = [(f"{yes_no[asked[0] != kind]}: {first}", said[0][1])] + said[1:]
+                # "… treat them as customers. Would Glick back that?" asks yes or no; "is that the right word?" the type
+                treat = self.focus.verdict_cues.get("treat_as")
+                if treat is not None and treat.search(last_asked(q.text)) or not in_question \
+                        and not _LABEL.search(last_asked(q.text)) and not _CALLS.search(q.text):
+                    verdict = "no" if asked[0] != kind else "yes"
+            if kind == "mixed":   # several types at once: no single type; "should we pick one way?" is no
+                single = self.focus.verdict_cues.get("single")
+                verdict = "no" if q.asks_yes_no and single is not None and single.search(q.text) else None
+        else:
+            english, _verdict = situation_lead(q, self.focus, "en")
+            said, verdict = situation_lead(q, self.focus, q.language)
+            contrary = self.focus.verdict_cues.get("contrary")
+            if verdict in ("yes", "no") and (reported_negative(q.text, self.focus)   # "… we can't. Is he right?"
+                                             or contrary is not None and contrary.search(last_asked(q.text))):
+                verdict = "no" if verdict == "yes" else "yes"   # "does the contract rule a partnership out?"
+            elif verdict in ("yes", "no") and q.asks_choice:   # "their strategic partner, or still the contractor?"
+                roles = [p for p in self._parties_named(last_asked(q.text)) if p != "partner"]
+                verdict = "partner" if verdict == "yes" else roles[0] if len(roles) == 1 else verdict
+            elif verdict in ("yes", "no") and self.focus.asks_type.search(last_asked(q.text)):
+                verdict = "partner" if verdict == "yes" else None   # "which type is this?": a partnership, or no
+                #                                                    single type (the stage sentence says which)
+        # "partners or just the client?" outside Glick's terms asks whether it is a partnership: yes or no
+        polar = q.asks_yes_no or q.asks_choice or bool({"yesno", "check"} & set(intents))
+        # the type a "which type" question asks for (on Glick's range, or a partnership on the Totus series)
+        which = glick is not None and verdict == glick[1] or glick is None and verdict == "partner"
+        return self._from_sentences(q, english, said, passages, verdict if polar or which else None)
+
+    def _parties_named(self, text: str) -> list[str]:
+        """The parties (client, partner, …) a text names, in order of mention; a strategic partner is a partner
+        on Glick's range."""
+        lowered, at = text.lower(), {}
+        for concept, _lang, _term, rx in self.vocab.patterns:
+            match = rx.search(lowered) if concept in PARTIES else None
+            if match:
+                concept = "partner" if concept == "strategic_partner" else concept
+                at[concept] = min(at.get(concept, match.start()), match.start())
+        return sorted(at, key=at.get)
+
+    def _in_glicks_terms(self, q: Question) -> bool:
+        """A described arrangement asked about in Glick's terms: his name, his range, or his customer type."""
+        # (an internal department serving the rest of the organisation is Glick's own setting)
+        return "glick" in q.voices or any(c["id"] == "internal_service" for c in q.situation) or \
+            bool({"range", "customer"} & set(self.vocab.concepts(last_asked(q.text))))

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from partnerbot.claims import support
-from partnerbot.compose import attribute
+from partnerbot.voicing import attribute
 from partnerbot.question import load_focus, understand
 from partnerbot.rules import detect_intents
 from partnerbot.retrieval import Passage
