@@ -182,8 +182,8 @@ class RulesAnswerer(JoinedClaims, Situations):
             claim = self.match_claim(q.text, q.concepts, intents, accept=lambda c: any(
                 cue.search(item["say"]) for item in c.sentences["en"])) or claim
         # a question naming an author of the literature ("someone mumbled 'Gulati' at me") is about that author's
-        # work: a claim citing none of it gives way to one that does, or to an answer composed from it (a person's
-        # name: an organisation such as Rijkswaterstaat is what questions are about, not only an author)
+        # work: a claim that neither cites nor names the author gives way to one that does, or to an answer
+        # composed from the passages (a person's name: Rijkswaterstaat is what questions are about, not only an author)
         authored = [p for p in passages[:COMPOSE_K] if p.doc_id.startswith("literature/") and len(p.author.split()) > 1
                     and names_author(q.text, p)]
         if claim is not None and authored and not self._about_author(claim, authored):
