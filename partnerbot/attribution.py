@@ -22,7 +22,7 @@ _ACCORDING = re.compile(r"\b(?:according to|in the (?:view|eyes) of|volgens|naar
 _SUBJECT = re.compile(r"^\s*(?:the |de |het )?[\w-]*\s*$", re.I)   # the voice opens the sentence, as its subject
 _ANY_LEAD = re.compile(r"^(Not established|Niet vastgesteld|Yes, with nuance|Ja, met nuance|Yes|No|Ja|Nee)[.:]\s*")
 _POSSESSIVE = re.compile(r"^(?:'s|’s|s)\b")
-_ASKER = re.compile(r"\b(?:I|my|we|our|us|ik|mijn|wij|we|ons|onze)\b", re.I)
+_ASKER = re.compile(r"\b(?:I|my|we|our|us|ik|mijn|wij|we|ons|onze|please|alsjeblieft|alstublieft|graag)\b", re.I)
 
 OPENING = {
     "en": "{lead}: the sources do not show {who} saying this; {who}'s passages never discuss {term}.",

@@ -205,19 +205,39 @@ def select(scored: list[Scored], question: Question, focus: Focus, vocab: Vocab)
 
 # a sentence opening with a reference back ("That remark, linking …", "This is why …") means little without the
 # sentence before it in its passage
+# a sentence that only poses the question its passage goes on to answer ("Glick asks why …", "vraagt zich af of …")
+_POSES = re.compile(r"^[\w' ]{0,40}\b(asks|asked|wonders|wondered|vraagt( zich af)?|vroeg( zich af)?)\s+(why|whether|if|how|"
+                    r"waarom|of|hoe)\b|\?$", re.I)
+POSED_ANSWER = 2          # sentences after a posed question that may answer it ...
+POSED_ANSWER_WORDS = 8    # ... up to the first one this long (a shorter one is not yet the answer)
 _BACK_REFERENCE = re.compile(r"^(that|this|these|those|such|dat|dit|deze|die|zo'n)\b(?! (is|are|was|were|means?|is waarom)\b)",
                              re.I)
 
 
 def with_antecedents(chosen: list[Scored], scored: list[Scored], limit: int = MAX_SENTENCES + 1) -> None:
-    """Puts before each chosen sentence that refers back the sentence of its passage it refers to."""
+    """Puts before each chosen sentence that refers back the sentence of its passage it refers to, and after each
+    sentence that only poses a question ("Glick asks why … not treat everyone as a partner") the sentences of its
+    passage that answer it ("His answer is investment. Good partnerships demand …")."""
     for s in list(chosen):
-        if not _BACK_REFERENCE.match(s.sentence) or len(chosen) >= limit:
-            continue
-        before = next((o for o in scored if o.passage.chunk_id == s.passage.chunk_id and o.position == s.position - 1),
-                      None)
-        if before is not None and before not in chosen:
-            chosen.insert(chosen.index(s), before)
+        if _BACK_REFERENCE.match(s.sentence) and len(chosen) < limit:
+            before = _neighbour(s, scored, -1)
+            if before is not None and before not in chosen:
+                chosen.insert(chosen.index(s), before)
+        if _POSES.search(s.sentence):
+            at = chosen.index(s)
+            # (a fragment too short to be scored, "His answer is investment.", is left out; the next one answers)
+            for after in filter(None, (_neighbour(s, scored, step) for step in range(1, POSED_ANSWER + 1))):
+                if after in chosen:
+                    break
+                at += 1
+                chosen.insert(at, after)
+                if len(after.sentence.split()) >= POSED_ANSWER_WORDS:
+                    break
+
+
+def _neighbour(s: Scored, scored: list[Scored], step: int) -> Scored | None:
+    return next((o for o in scored if o.passage.chunk_id == s.passage.chunk_id and o.position == s.position + step),
+                None)
 
 
 _VERDICT_EN = {"yes": "Yes", "no": "No", "depends": "It depends"}

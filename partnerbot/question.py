@@ -95,6 +95,7 @@ class Focus:
     asks_type: re.Pattern = re.compile(r"(?!x)x")   # "what kind of relationship is this?"
     practical: re.Pattern = re.compile(r"(?!x)x")   # law, tax, prices: advice the sources cannot give
     groups: tuple = ()   # (pattern, voice ids): words naming several voices at once ("both articles")
+    asides: re.Pattern = re.compile(r"(?!x)x")   # what the asker needs the answer for ("I need it for a memo.")
 
     def signals(self, text: str) -> list[dict]:
         """The placement signals a description names, as situation cues: a signal after a negation in the same
@@ -132,6 +133,19 @@ def last_asked(text: str) -> str:
     """The last sentence that asks something (what a premise or a described situation is followed by)."""
     asked = [s for s in sentences(text) if s.endswith("?")]
     return asked[-1] if asked else text
+
+
+def _states(text: str, focus: Focus) -> bool:
+    """A request to state something ("Zeg gewoon dat …"): it asks yes or no about what it would have said."""
+    states = focus.verdict_cues.get("states")
+    return states is not None and bool(states.search(text))
+
+
+def without_asides(text: str, focus: Focus) -> str:
+    """The question without the sentences that only say what the asker needs the answer for ("ik heb die zin
+    nodig voor een presentatie"): their words ("nodig", "presentation") are not what is asked."""
+    kept = [s for s in re.split(r"(?<=[.!?;])\s+", text) if not focus.asides.search(s)]
+    return " ".join(kept).strip() or text
 
 
 def negated(text: str, at: int) -> bool:
@@ -198,7 +212,8 @@ def load_focus(corpus_dir: str) -> Focus:
                  {k: _rx(v) for k, v in verdict.items() if k not in ("negation", "hedge")},
                  frozenset(tokens(str(data.get("framing_words") or ""))), {k: _rx(v) for k, v in (data.get("choice") or {}).items()},
                  _rx(data.get("asks_type") or r"(?!x)x"), _rx(data.get("practical") or r"(?!x)x"),
-                 tuple((_rx(g["pattern"]), tuple(g["voices"])) for g in (data.get("voice_groups") or {}).values()))
+                 tuple((_rx(g["pattern"]), tuple(g["voices"])) for g in (data.get("voice_groups") or {}).values()),
+                 _rx(data.get("asides") or r"(?!x)x"))
 
 
 def _placement(corpus_dir: str):
@@ -296,10 +311,12 @@ def asked_voices(text: str, vocab: Vocab, focus: Focus) -> tuple[list[str], list
     return sorted(found, key=found.get), sorted(aside)
 
 
-def _names_voice(sentence: str, focus: Focus) -> bool:
+def names_voice(sentence: str, focus: Focus, skip: tuple[str, ...] = ()) -> bool:
+    """The sentence names one of the voices (by a pattern or a name), other than those skipped."""
     lowered = sentence.lower()
-    return any(rx.search(lowered) for v in focus.voices for rx in v.patterns) or \
-        any(re.search(rf"\b{re.escape(n)}\b", lowered) for v in focus.voices for n in v.names if n)
+    voices = [v for v in focus.voices if v.id not in skip]
+    return any(rx.search(lowered) for v in voices for rx in v.patterns) or \
+        any(re.search(rf"\b{re.escape(n)}\b", lowered) for v in voices for n in v.names if n)
 
 
 def situation_cues(text: str, focus: Focus, minimum: int = 2) -> list[dict]:
@@ -322,8 +339,8 @@ def situation_cues(text: str, focus: Focus, minimum: int = 2) -> list[dict]:
         if reported and reported.search(s) and not s.endswith("?"):
             going = False
             continue
-        own = bool(focus.asker.search(s)) or typed and not s.endswith("?") and not _names_voice(s, focus)
-        if own or going and not s.endswith("?") and not _names_voice(s, focus):
+        own = bool(focus.asker.search(s)) or typed and not s.endswith("?") and not names_voice(s, focus)
+        if own or going and not s.endswith("?") and not names_voice(s, focus):
             kept.append(s)
         going = own or going and not s.endswith("?")
     described = " ".join(kept)
@@ -377,5 +394,5 @@ def understand(text: str, vocab: Vocab, focus: Focus, intents: list[str]) -> Que
     return Question(text=text, language=language, concepts=concepts, intents=intents, answer_type=kind, compares=compares,
                     voices=voices, not_voices=aside, situation=situation, words=words, parts=parts,
                     asks_yes_no=bool(dict(focus.answer_types)["verdict"].search(_REQUEST.sub("", text))
-                                     or _TAG.search(text)) if "verdict" in dict(focus.answer_types) and not choice else False,
+                                     or _states(text, focus) or _TAG.search(text)) if "verdict" in dict(focus.answer_types) and not choice else False,
                     asks_choice=choice)

@@ -18,7 +18,7 @@ from .joined import JoinedClaims
 from .lang import NAME
 from .meaning import Meaning
 from .premise import corrected, taken_for_granted
-from .question import INTENTS, Question, detect_intents, last_asked, load_focus, understand  # noqa: F401 (re-exported)
+from .question import INTENTS, Question, detect_intents, last_asked, load_focus, understand, without_asides  # noqa: F401 (re-exported)
 from .injection import INJECTION as _INJECTION, strip_injection  # noqa: F401 (strip_injection re-exported)
 from .result import Answer, History, history_turns
 from .followup import rewrite
@@ -60,6 +60,7 @@ class RulesAnswerer(JoinedClaims, Situations):
         standalone = rewrite(cleaned, history_turns(history), self.vocab) if cleaned else None
         asked, injected_before = strip_injection(standalone or cleaned)  # history can carry instructions too
         injected = injected or injected_before
+        asked = without_asides(asked, self.focus) if asked else asked
         notices = ["Instructions inside questions are ignored; partnerbot only answers from its sources."] if injected else []
         result = None
         concepts = self.vocab.concepts(asked) if asked else []
@@ -293,6 +294,10 @@ class RulesAnswerer(JoinedClaims, Situations):
             notices.append("This answer has no Dutch rendering yet; it is given in English.")
         retrieved_score = {p.chunk_id: p.score for p in retrieved}
         asked_yes_no = ["yesno"] if q.polar or q.asks_yes_no else []
+        states = self.focus.verdict_cues.get("states")
+        if claim.premise_verdict and states is not None and states.search(q.text):
+            # "state as fact that Heijmans …" takes it for granted: the premise verdict answers it
+            asked_yes_no, intents = [], [i for i in intents if i not in ("yesno", "check")]
         verdict = claim.verdict_for(q.text, intents + asked_yes_no, q.voices, q.concepts)
         verdict, how = adjusted(q, claim, verdict, self.focus)
         if verdict in POLAR_VERDICTS and not (q.polar or q.asks_yes_no) and verdict != claim.premise_verdict:

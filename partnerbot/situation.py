@@ -148,6 +148,14 @@ _CALLS = re.compile(r"\b(calls?|called|calling|labels?|labell?ed|refers? to|desc
 _ARTICLE_LEAD = re.compile(r"^(On|In|The|A|An|That|This|Op|De|Het|Een|Dat|Dit)\b")   # lowered after "No: "
 
 
+def _asks_partnership_first(q: Question, focus: Focus, parties) -> bool:
+    """"Is that a real partnership, or which stage are we in?": the question asks yes or no about a partnership
+    before it asks which type, so the description's yes or no answers it."""
+    asked = last_asked(q.text)
+    head = asked[:focus.asks_type.search(asked).start()]
+    return (q.polar or q.asks_yes_no) and "partner" in parties(head)
+
+
 class Situations:
     """The rules answerer's answer to a described arrangement (mixed into RulesAnswerer: it uses the answerer's
     focus, vocab and _from_sentences)."""
@@ -188,7 +196,8 @@ class Situations:
             elif verdict in ("yes", "no") and q.asks_choice:   # "their strategic partner, or still the contractor?"
                 roles = [p for p in self._parties_named(last_asked(q.text)) if p != "partner"]
                 verdict = "partner" if verdict == "yes" else roles[0] if len(roles) == 1 else verdict
-            elif verdict in ("yes", "no") and self.focus.asks_type.search(last_asked(q.text)):
+            elif verdict in ("yes", "no") and self.focus.asks_type.search(last_asked(q.text)) \
+                    and not _asks_partnership_first(q, self.focus, self._parties_named):
                 verdict = "partner" if verdict == "yes" else None   # "which type is this?": a partnership, or no
                 #                                                    single type (the stage sentence says which)
         # "partners or just the client?" outside Glick's terms asks whether it is a partnership: yes or no

@@ -16,7 +16,7 @@ import re
 from .claims import NEGATIVE, POLAR_VERDICTS, VERDICT_LEADS, Claim
 from .lang import NAME, tokens
 from .question import Focus, Question, last_asked
-from .stance import Scored, denying, not_for_all, read_verdict
+from .stance import CLAUSE, Scored, denying, not_for_all, read_verdict
 
 _OWN_LEAD = re.compile(r"^((largely|mostly|grotendeels|grotendeels wel)\s+)?(yes|no|ja|nee)(,? (with|met) nuance)?\s*:\s*",
                        re.I)
@@ -25,7 +25,8 @@ _NOT_AS_SUCH = {"en": "No, not as such.", "nl": "Nee, niet als zodanig."}
 _TURNED = {"yes": "no", "yes-with-nuance": "no", "no": "yes"}
 _MODAL = re.compile(r"\b(can|could|may|might|possible|possibly|ever|sometimes|able|allowed|kan|kunnen|kun|mag|mogen|"
                     r"mogelijk|ooit|soms)\b", re.I)
-_IS_START = re.compile(r"^\s*(is|are|was|were|does|do|did|becomes?|zijn|wordt|worden|werd|is)\b", re.I)
+# the question opens with "is/are/does …", also after a phrase that sets its scene ("In stage 2 of the series, is …")
+_IS_START = re.compile(r"^(?:[^,?]{0,80},\s*){0,2}(is|are|was|were|does|do|did|becomes?|zijn|wordt|worden|werd)\b", re.I)
 # a question opening with what, why, how …: no yes/no question, so no claim verdict answers it
 WH_START = re.compile(r"^\s*(what|which|who|how|why|where|when|wat|welke?|wie|hoe|waarom|waar|wanneer)\b", re.I)
 # Share of the question's words the claim sentence must share before its verdict is read as the answer (below it
@@ -35,6 +36,10 @@ ASKED_WORDS = 4   # a question sentence of fewer content words is too short to b
 BARE_CHECK = 6   # words of a question sentence that only asks whether the premise before it holds ("Klopt dat?")
 # a claim that answers with one of Glick's types ("A client relationship: …"), and the types a reported view names
 _TYPED_LEAD = re.compile(r"^(?:an? |een )?(customer|client|partner|klant|cli[eë]nt)(?:relatie| relationship)\b", re.I)
+RESTATED = 3   # words after a question's negation that a negated clause of the claim must share
+_TAG_NEGATION = re.compile(r"(isn't|is it not|is not|aren't|doesn't|didn't|niet)\s+(it|het|dat|zo|waar|true|so|the case)\b",
+                           re.I)
+_UNABLE = re.compile(r"\b(unable|failed|lacks?|kon niet|niet in staat)\b", re.I)
 _TYPES = re.compile(r"\b(customers?|clients?|partners?|klant(?:en)?|cli[eë]nt(?:en)?)\b", re.I)
 _TYPE_OF = {"klant": "customer", "cliënt": "client", "client": "client"}
 
@@ -48,6 +53,10 @@ def adjusted(q: Question, claim: Claim, verdict: str | None, focus: Focus) -> tu
         asked = q.text   # "A colleague says ChatGPT called every contractor a partner by itself. Right?" checks that
     said = " ".join(item["say"] for item in claim.sentences["en"])
     if verdict in POLAR_VERDICTS:
+        # "Did ChatGPT admit it could not name any sources?" restates what the claim denies ("No: it was unable to
+        # cite specific sources"): what the question asks is so
+        if verdict == "no" and restates_denial(asked, claim, q.language, focus):
+            return "yes", "restated"
         if cues.get("automatic") and cues.get("not_automatic") and cues["automatic"].search(asked) \
                 and not NEGATIVE.search(q.text) and cues["not_automatic"].search(said) and verdict != "no":
             return "no", "not_by_itself"
@@ -100,6 +109,27 @@ def adjusted(q: Question, claim: Claim, verdict: str | None, focus: Focus) -> tu
         if implied is not None:
             return implied, "implied"
     return verdict, "claim"
+
+
+def restates_denial(asked: str, claim: Claim, lang: str, focus: Focus) -> bool:
+    """The question's own negation ("… that it could not name specific sources") is followed by at least
+    RESTATED words that a negated clause of the claim's first sentence also has; a negation that only tags the
+    question ("isn't it true that …", "is het niet zo dat …") does not count."""
+    if not asked.rstrip().endswith("?"):   # "Bevestig dat … geen …" asks to state it: the claim's verdict stands
+        return False
+    names = {t for v in focus.voices for n in v.names for t in tokens(n)}
+    for match in focus.negation.finditer(asked):
+        if _TAG_NEGATION.match(asked, match.start()):
+            continue
+        after = set(tokens(" ".join(asked[match.end():].split()[:RESTATED + 2]))) - names   # whose denial, not what
+        if len(after) < RESTATED:
+            continue
+        for item in (claim.sentences.get(lang) or [])[:1] + claim.sentences["en"][:1]:
+            say = _OWN_LEAD.sub("", item["say"])
+            if any((focus.negation.search(c) or _UNABLE.search(c)) and len(after & set(tokens(c))) >= RESTATED
+                   for c in CLAUSE.split(say)):
+                return True
+    return False
 
 
 def _only_possible(claim: Claim) -> bool:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from .question import Focus
+from .question import Focus, names_voice
 from .vocab import Vocab
 
 _PRONOUN_LEAD = re.compile(r"^(?:(but|and|yet|so|still)\s+)?(he|she|it|they)\s+(?=[a-z])")
@@ -19,6 +19,8 @@ _POSSESSIVE_LEAD = re.compile(r"^(in|on) (his|her|its|their) ")
 _YEARED = re.compile(r"^(.*?\(\d{4}\))")
 _CONNECTIVE = re.compile(r"^(in other words|that is|in short|so|thus|therefore|hence|put differently|put simply),\s+"
                          r"(?=\w)", re.I)
+_CHECKED = {"en": "a check of the records shows that", "nl": "Volgens de controle van de bronnen"}
+_CHECKED_WHO = {"en": "a check of the records", "nl": "de controle van de bronnen"}
 _INNER_SAYS = re.compile(r",\s+(he|she|they|it)\s+(says|argues|writes|notes|adds|said|argued|wrote)\s*(?=,)")
 
 
@@ -51,6 +53,8 @@ def _voice_label(passage, focus: Focus, lang: str) -> tuple[str, str, tuple[str,
     if voice is not None and voice.id == "literature":
         match = _YEARED.match(passage.title or "")
         who = match.group(1) if match else voice.who.get(lang, "the literature")
+        if not match and "checked" in (passage.author or "").lower():   # our check of a claim in an article
+            return _CHECKED[lang], _CHECKED_WHO[lang], ("literature",)
         surname = (passage.author or "").split(",")[0].split()[-1:] or []
         several = any(mark in who for mark in (" and ", "&", "et al"))
         prefix = f"{who} argue{'' if several else 's'} that" if lang == "en" else \
@@ -75,6 +79,8 @@ def attribute(sentence: str, passage, focus: Focus) -> str:
     lowered = sentence.lower()
     if not prefix or any(n and re.search(rf"\b{re.escape(n)}\b", lowered) for n in names):
         return sentence
+    if names_voice(lowered, focus, skip=("literature",)):   # "According to Bing, …" in a checking note says whose view it is itself
+        return sentence
     pronoun = _PRONOUN_LEAD.match(lowered)
     if pronoun and pronoun.group(2) == "it" and getattr(passage, "voice", "") not in ("chatgpt", "bing", "literature"):
         pronoun = None   # "It is a group of people …" in Glick's note is a customer, not Glick
@@ -84,7 +90,7 @@ def attribute(sentence: str, passage, focus: Focus) -> str:
     possessive = _POSSESSIVE_LEAD.match(lowered)
     if possessive:
         return f"{possessive.group(1).capitalize()} {who}'s " + sentence[possessive.end():]
-    first = sentence.split(" ", 1)[0]
+    first = re.sub(r"['’]s$", "", sentence.split(" ", 1)[0])   # "Bing's 16 years …" starts with a name
     proper = first not in _FUNCTION_WORDS and (re.search(rf"[a-z,] {re.escape(first)}\b", passage.text or "")
                                                or len(first) > 1 and first.isupper() or first == "I")
     body = sentence if proper else sentence[0].lower() + sentence[1:]

@@ -418,13 +418,18 @@ def test_which_type_on_the_totus_series_is_a_partnership_when_the_description_sh
     assert answer.verdict == "partner" and "fase 4: strategisch partnerschap" in answer.text
 
 
-def test_a_composed_sentence_that_refers_back_comes_after_the_sentence_it_refers_to(rules):
+def test_a_composed_sentence_that_refers_back_comes_after_the_sentence_it_refers_to():
     """"That remark, linking …" means nothing alone: the passage's sentence before it is put in front of it."""
-    answer = rules.answer("Where did the Totus blogger first hear 'client and contractor' being tied to a "
-                          "strategic partnership?")
-    sentences = [s.strip() for s in re.findall(r"[^\]]*?\[\d+\]", answer.text)]
-    at = next(n for n, s in enumerate(sentences) if "that remark" in s.lower())
-    assert at > 0 and "during one lecture" in sentences[at - 1].lower()
+    from partnerbot.compose import with_antecedents
+    from partnerbot.stance import Scored
+
+    note = Passage(rank=1, score=1, chunk_id="c", doc_path="", title="t", source_title="s", author="a", voice="author",
+                   text="", doc_id="totus/context")
+    before = Scored(1.0, 0.2, "During one lecture the pair client and contractor came up.", note, 3)
+    remark = Scored(2.0, 0.5, "That remark, linking the pair to a strategic partnership, started the post.", note, 4)
+    chosen = [remark]
+    with_antecedents(chosen, [remark, before])
+    assert chosen == [before, remark]
 
 
 @pytest.mark.parametrize("question, verdict", [
@@ -520,3 +525,34 @@ def test_a_question_quoting_a_source_is_answered_by_the_quoted_sentence_in_its_c
     assert answer.citations[0].doc_id.startswith("glick/")
     first_two = answer.text.split("[1]")[0] + answer.text.split("[1]")[1]
     assert "take what we give you" in first_two
+
+
+def test_a_checking_note_is_attributed_to_the_check_and_a_sentence_naming_a_voice_attributes_itself():
+    text = ("According to Bing, Heijmans was the contractor. Public records show a consortium led by BAM won the "
+            "contract. Bing's 16 years matches another project.")
+    check = Passage(rank=1, score=1, chunk_id="k", doc_path="", title="Checking Bing's A12 example", source_title="s",
+                    author="Totus Consultancy (article); Bing's claim checked against public project records",
+                    voice="literature", text=text, doc_id="literature/a12-example-checked")
+    assert attribute("According to Bing, Heijmans was the contractor.", check, FOCUS) == \
+        "According to Bing, Heijmans was the contractor."
+    assert attribute("Bing's 16 years matches another project.", check, FOCUS) == "Bing's 16 years matches another project."
+    assert attribute("Public records show a consortium led by BAM won the contract.", check, FOCUS) == \
+        "A check of the records shows that public records show a consortium led by BAM won the contract."
+
+
+def test_a_sentence_that_poses_a_question_comes_with_the_sentences_that_answer_it():
+    from partnerbot.compose import with_antecedents
+    from partnerbot.stance import Scored
+
+    note = Passage(rank=1, score=1, chunk_id="p", doc_path="", title="t", source_title="s", author="a", voice="author",
+                   text="", doc_id="glick/partners")
+    asks = Scored(2.0, 0.5, "Glick asks why an IT shop should not treat everyone as a partner.", note, 0)
+    answer = Scored(1.0, 0.2, "Good partnerships demand a large commitment of time and attention.", note, 2)
+    later = Scored(0.9, 0.2, "To get good results you have to choose your partners selectively.", note, 3)
+    chosen = [asks]
+    with_antecedents(chosen, [asks, answer, later])   # position 1 ("His answer is investment.") is too short to score
+    assert [s.sentence for s in chosen] == [asks.sentence, answer.sentence]
+    plain = Scored(2.0, 0.5, "Glick says partnerships demand time.", note, 0)
+    chosen = [plain]
+    with_antecedents(chosen, [plain, answer])
+    assert chosen == [plain]
