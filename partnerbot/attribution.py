@@ -24,6 +24,12 @@ _ANY_LEAD = re.compile(r"^(Not established|Niet vastgesteld|Yes, with nuance|Ja,
 _POSSESSIVE = re.compile(r"^(?:'s|’s|s)\b")
 _ASKER = re.compile(r"\b(?:I|my|we|our|us|ik|mijn|wij|we|ons|onze|please|alsjeblieft|alstublieft|graag)\b", re.I)
 
+# "Was it ChatGPT that …?", "was that Glick talking about himself?", "Was het Bing die …?": who said it is checked
+_WHO_CHECK = re.compile(r"\b(?:was|wasn't|is|isn't)\s+(?:it|that|this|het|dat|dit)\s+(?:really\s+|actually\s+|echt\s+|nou\s+)?",
+                        re.I)
+_ARTICLE_ONLY = re.compile(r"^(?:(?:a|an|the|de|het|een)\s+)?$")   # before the voice's name: "a reader", "de auteur"
+WAS = {"en": "it was {who}.", "nl": "dat was {who}."}
+
 OPENING = {
     "en": "{lead}: the sources do not show {who} saying this; {who}'s passages never discuss {term}.",
     "nl": "{lead}: de bronnen laten niet zien dat {who} dit zegt; {who} bespreekt {term} nergens.",
@@ -137,6 +143,40 @@ def reopened(result, ascribed: tuple[Voice, str, str], polar: bool) -> None:
     result.verdict = "no" if polar else "not-established"
     rest = _ANY_LEAD.sub("", result.text)
     result.text = f"{opening(ascribed[0], ascribed[2], result.language, result.verdict)} {rest[:1].upper()}{rest[1:]}"
+
+
+def checked_speaker(asked: str, focus: Focus) -> Voice | None:
+    """The voice a question checks as the speaker of something ("Was it a reader, not Glick, who …?"), or None."""
+    for match in _WHO_CHECK.finditer(asked):
+        rest = asked[match.end():match.end() + 40].lower()
+        for voice in focus.voices:
+            if voice.id == "literature":
+                continue
+            starts = [m.start() for rx in voice.patterns for m in rx.finditer(rest)]
+            starts += [m.start() for n in voice.names if n for m in re.finditer(rf"\b{re.escape(n)}\b", rest)]
+            if starts and _ARTICLE_ONLY.match(rest[:min(starts)]):   # "is that what Glick argued?" checks the view
+                return voice
+    return None
+
+
+def speaker_answered(result, checked: Voice, focus: Focus) -> None:
+    """The answer to "was it X who said …?", found without preferring X: yes when the passage it leads with speaks
+    in X's voice, else no, naming the voice it does speak in; left as it is when that is the literature."""
+    speaker = focus.voice_of(result.citations[0]) if result.citations else None
+    if speaker is None or speaker.id == "literature":   # a checking note: the voice its first sentence names first
+        first = sentences(_ANY_LEAD.sub("", result.text))[:1]
+        named = sorted((at, v.id, v) for v in focus.voices if v.id != "literature" and first
+                       for at in [_named_at(first[0], v)] if at is not None)
+        speaker = named[0][2] if named else None
+    if speaker is None:
+        return
+    lang = result.language if result.language in WAS else "en"
+    leads = VERDICT_LEADS.get(lang, VERDICT_LEADS["en"])
+    result.verdict = "yes" if speaker.id == checked.id else "no"
+    opening = f"{leads['yes']}." if result.verdict == "yes" else \
+        f"{leads['no']}: {WAS[lang].format(who=speaker.who.get(lang, speaker.id))}"
+    rest = _ANY_LEAD.sub("", result.text)
+    result.text = f"{opening} {rest[:1].upper()}{rest[1:]}"
 
 
 class Ascriptions:

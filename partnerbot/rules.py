@@ -6,14 +6,14 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from .attribution import Ascriptions, reopened
+from .attribution import Ascriptions, checked_speaker, reopened, speaker_answered
 from .claims import POLAR_VERDICTS, Claim, load_claims, support
 from .cover import covering_sentences
 from .compose import PARTIES, cite_pairs, compose, echoed, names_author
 from .situation import Situations
 from .kraljic import kraljic_lead
 from .complete import completion, rendered
-from .verdicts import adjusted, lead, named_first, telling_first, without_lead
+from .verdicts import adjusted, lead, named_first, named_verdict, telling_first, without_lead
 from .joined import JoinedClaims
 from .lang import NAME
 from .meaning import Meaning
@@ -99,9 +99,17 @@ class RulesAnswerer(JoinedClaims, Situations):
                 ascribed = self._misascribed(question_)
                 if ascribed is not None:
                     question_ = replace(question_, voices=[], not_voices=sorted({*question_.not_voices, ascribed[0].id}))
+                # "was it ChatGPT that …?" is answered by whoever said it, found without preferring ChatGPT
+                checked = checked_speaker(last_asked(asked), self.focus) if question_.polar or question_.asks_yes_no \
+                    else None
+                if checked is not None:
+                    question_ = replace(question_, voices=[], not_voices=[],
+                                        concepts=[c for c in question_.concepts if c not in checked.concepts])
                 result = self._choose(question_, intents, found.passages, injected)
                 if ascribed is not None and result is not None and not result.refused:
                     reopened(result, ascribed, question_.polar or question_.asks_yes_no)
+                elif checked is not None and result is not None and not result.refused:
+                    speaker_answered(result, checked, self.focus)
                 elif check and result is not None and not result.refused and result.verdict != "not-established":
                     polar = question_.polar or question_.asks_yes_no
                     result = self._premise_denied(asked, lang, polar) or result
@@ -308,7 +316,11 @@ class RulesAnswerer(JoinedClaims, Situations):
         if how in ("not_for_all", "still", "not_a_goal", "contrary", "not_identity", "not_by_itself"):   # "No." leads with why
             items = telling_first(items, how, self.focus)
         elif not claim.leads:
-            items = named_first(items, q.text)
+            named = named_first(items, q.text)
+            # "Is Hansen's Collaboration a real book?" asks of one item of the claim's list: its sentence says
+            if named[0] is not items[0] and verdict in POLAR_VERDICTS and (q.polar or q.asks_yes_no):
+                verdict, how = named_verdict(named[0][0]["say"], self.focus) or verdict, "named"
+            items = named
         for n, (english, item) in enumerate(items + added):
             passage = self._best_passage(item.get("cite") or english.get("cite"), english["say"],
                                          english.get("section") or item.get("section"))

@@ -245,6 +245,17 @@ def named_first(pairs: list, question: str) -> list:
     return [pairs[at]] + pairs[:at] + pairs[at + 1:]
 
 
+def named_verdict(say: str, focus: Focus) -> str | None:
+    """The verdict a claim sentence naming one item of a checked list states of that item ("Three are real as
+    listed: … Hansen's Collaboration" -> yes; "could not be verified" -> not-established; "real books with the wrong
+    authors" -> no), from focus.yaml's item_* cues; None when it states none."""
+    for verdict, key in (("not-established", "item_unverified"), ("no", "item_wrong"), ("yes", "item_real")):
+        cue = focus.verdict_cues.get(key)
+        if cue is not None and cue.search(say):
+            return verdict
+    return None
+
+
 STANCE_SHARE = 0.6   # how much of the best sentence's word share a negated claim sentence needs to be read instead
 
 

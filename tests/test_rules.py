@@ -667,3 +667,27 @@ def test_where_the_author_first_heard_the_terms_is_the_occasion(rules):
     answer = rules.answer("Where did the Totus author first hear client and contractor being tied to a strategic "
                           "partnership, and what discussion was going on at his own client at the time?")
     assert "Nyenrode" in answer.text and "debat" in answer.text
+
+
+@pytest.mark.parametrize("question, verdict", [
+    ("Is Morten T. Hansen's 'Collaboration' a real book?", "yes"),
+    ("Is 'Strategic Alliances: Three Ways to Make Them Work' by Steve Steinhilber and Stephanie L. Woerner a real "
+     "book?", "not-established"),
+    ("Were ChatGPT's book suggestions correct?", "no"),   # the list as a whole
+])
+def test_a_question_about_one_item_of_a_checked_list_gets_that_items_verdict(rules, question, verdict):
+    assert rules.answer(question).verdict == verdict
+
+
+@pytest.mark.parametrize("question, verdict, opening", [
+    ("Was it ChatGPT that linked a strategic partnership to ITIL's business relationship management?", "no",
+     "No: it was Bing."),
+    ("Was it a reader, not Glick himself, who said he went from Customer Service Manager to Client Service Manager?",
+     "yes", "Yes."),
+    ("Who changed their job title to Client Service Manager after reading the article? Was that Glick talking "
+     "about himself?", "no", "No: it was a reader."),
+    ("Was het Bing die het A12-voorbeeld gaf?", "yes", "Ja."),
+])
+def test_was_it_x_who_said_it_is_answered_by_whoever_said_it(rules, question, verdict, opening):
+    answer = rules.answer(question)
+    assert answer.verdict == verdict and answer.text.startswith(opening)
