@@ -143,6 +143,8 @@ def not_for_all(asked: str, sentences: list[str], focus: Focus) -> bool:
     cues = focus.verdict_cues
     if not (cues.get("universal") and cues.get("varies")) or NEGATIVE.search(asked):
         return False
+    if cues["varies"].search(asked):   # "all three, at different times, right?" already says it varies
+        return False
     return bool(cues["universal"].search(asked)) and any(cues["varies"].search(s) for s in sentences)
 
 

@@ -691,3 +691,12 @@ def test_a_question_about_one_item_of_a_checked_list_gets_that_items_verdict(rul
 def test_was_it_x_who_said_it_is_answered_by_whoever_said_it(rules, question, verdict, opening):
     answer = rules.answer(question)
     assert answer.verdict == verdict and answer.text.startswith(opening)
+
+
+@pytest.mark.parametrize("question", [
+    "Glick zegt dat een IT-organisatie waarschijnlijk alle drie de relatietypen nodig heeft, op verschillende "
+    "momenten, toch?",   # the question itself already says it varies
+    "Does Glick say an IT shop needs all three relationship types?",   # "all three" counts, it quantifies nothing
+])
+def test_all_three_at_different_times_is_what_glick_says(rules, question):
+    assert rules.answer(question).verdict == "yes"
