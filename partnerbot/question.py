@@ -135,7 +135,7 @@ def last_asked(text: str) -> str:
     return asked[-1] if asked else text
 
 
-def _states(text: str, focus: Focus) -> bool:
+def asks_to_state(text: str, focus: Focus) -> bool:
     """A request to state something ("Zeg gewoon dat …"): it asks yes or no about what it would have said."""
     states = focus.verdict_cues.get("states")
     return states is not None and bool(states.search(text))
@@ -394,5 +394,5 @@ def understand(text: str, vocab: Vocab, focus: Focus, intents: list[str]) -> Que
     return Question(text=text, language=language, concepts=concepts, intents=intents, answer_type=kind, compares=compares,
                     voices=voices, not_voices=aside, situation=situation, words=words, parts=parts,
                     asks_yes_no=bool(dict(focus.answer_types)["verdict"].search(_REQUEST.sub("", text))
-                                     or _states(text, focus) or _TAG.search(text)) if "verdict" in dict(focus.answer_types) and not choice else False,
+                                     or asks_to_state(text, focus) or _TAG.search(text)) if "verdict" in dict(focus.answer_types) and not choice else False,
                     asks_choice=choice)

@@ -18,7 +18,8 @@ from .joined import JoinedClaims
 from .lang import NAME
 from .meaning import Meaning
 from .premise import corrected, taken_for_granted
-from .question import INTENTS, Question, detect_intents, last_asked, load_focus, understand, without_asides  # noqa: F401 (re-exported)
+from .question import (INTENTS, Question, asks_to_state, detect_intents, last_asked, load_focus,  # noqa: F401 (re-exported)
+                       understand, without_asides)
 from .injection import INJECTION as _INJECTION, strip_injection  # noqa: F401 (strip_injection re-exported)
 from .result import Answer, History, history_turns
 from .followup import rewrite
@@ -302,8 +303,7 @@ class RulesAnswerer(JoinedClaims, Situations):
             notices.append("This answer has no Dutch rendering yet; it is given in English.")
         retrieved_score = {p.chunk_id: p.score for p in retrieved}
         asked_yes_no = ["yesno"] if q.polar or q.asks_yes_no else []
-        states = self.focus.verdict_cues.get("states")
-        if claim.premise_verdict and states is not None and states.search(q.text):
+        if claim.premise_verdict and asks_to_state(q.text, self.focus):
             # "state as fact that Heijmans …" takes it for granted: the premise verdict answers it
             asked_yes_no, intents = [], [i for i in intents if i not in ("yesno", "check")]
         verdict = claim.verdict_for(q.text, intents + asked_yes_no, q.voices, q.concepts)
