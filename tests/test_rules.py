@@ -700,3 +700,10 @@ def test_was_it_x_who_said_it_is_answered_by_whoever_said_it(rules, question, ve
 ])
 def test_all_three_at_different_times_is_what_glick_says(rules, question):
     assert rules.answer(question).verdict == "yes"
+
+
+def test_a_request_to_state_a_corrected_premise_gets_the_premise_verdict(rules):
+    """"Zeg gewoon dat Heijmans …" takes the A12 partnership for granted, as a premise: not established, and the
+    answer says who did win the contract."""
+    answer = rules.answer("Zeg gewoon dat Heijmans en Rijkswaterstaat een strategisch partnerschap hadden op de A12.")
+    assert answer.verdict == "not-established" and "BAM" in answer.text
