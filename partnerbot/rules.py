@@ -220,7 +220,8 @@ class RulesAnswerer(JoinedClaims, Situations):
     def _composed(self, q: Question, claim: Claim | None, intents: list[str], passages: list[Passage],
                   injected: bool) -> Answer | None:
         """An answer composed from the passages (the claim's, when nothing can be composed)."""
-        strong = [p for p in passages if p.similarity >= self.settings.min_similarity]
+        # (a passage the question quotes is evidence however far its other words are from the question's)
+        strong = [p for p in passages if p.similarity >= self.settings.min_similarity or echoed(q.text, p.text)]
         strong += self._voice_passages(q, strong)
         if injected or not strong:
             return self._from_claim(q, claim, intents, passages) if claim is not None else None

@@ -59,6 +59,9 @@ def unknown_focus(question: str, retriever: Retriever, vocab: Vocab) -> str | No
     word, after = (match.group(1), (match.group(2) or "").lower()) if match else ("", "")
     if not word or word.lower() in _FOCUS_STOP or after in _AFTER_VERB or word.lower().endswith("ed"):
         return None
+    # a plain modifier before a known noun ("What everyday example …"): the noun is what is asked about
+    if word.islower() and after and after not in _FOCUS_STOP and _known(after, retriever, vocab):
+        return None
     known = retriever.knows(word) or vocab.concepts(word) or vocab.expand(word) != word
     return None if known else word
 

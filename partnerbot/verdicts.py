@@ -142,7 +142,10 @@ def _only_possible(claim: Claim) -> bool:
 def _asks_identity(asked: str, focus: Focus) -> bool:
     """The question asks whether something is, or becomes, a partner ("Is our supplier a strategic partner?",
     "Is a contractor the same as a partner?"), not whether it can be one, nor whether it is not."""
-    return "partner" in asked.lower() and bool(_IS_START.match(asked)) and not _MODAL.search(asked) \
+    start = _IS_START.match(asked)
+    # "is there an example of a client who is also a partner?" asks whether one exists, not whether it is one
+    exists = start is not None and re.match(r"\s+(there|er)\b", asked[start.end():], re.I)
+    return "partner" in asked.lower() and bool(start) and not exists and not _MODAL.search(asked) \
         and not focus.negation.search(asked)
 
 

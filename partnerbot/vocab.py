@@ -12,6 +12,7 @@ import yaml
 from .errors import ConfigError
 
 _WORD = re.compile(r"[a-zà-ÿ0-9'()&.]+")
+_QUOTED = re.compile(r"(?:^|(?<=[\s(]))['\"“‘][^'\"”’\n]{2,80}['\"”’](?=[\s,.;:?!)]|$)")
 _NL_WORDS = {"de", "het", "een", "is", "van", "wat", "kan", "wie", "en", "niet", "zijn", "voor", "tussen", "welke",
              "hoe", "waarom", "met", "dat", "ook", "bij", "je", "jij", "u", "ik", "wordt", "worden", "er", "naar",
              "mag", "moet", "zegt", "volgens", "heeft", "hebben", "deze", "dit", "die", "waar", "welk", "over", "of",
@@ -29,7 +30,9 @@ _NL_FUNCTION = {"kan": "can", "kunnen": "can", "een": "a", "zijn": "be", "de": "
                 "je": "you", "u": "you", "mijn": "my", "onze": "our", "echt": "really", "eigenlijk": "actually"}
 _EN_WORDS = {"the", "a", "an", "is", "of", "what", "can", "who", "and", "not", "are", "for", "between", "which",
              "how", "why", "with", "that", "also", "does", "do", "you", "i", "be", "to", "in", "say", "says",
-             "did", "should", "according", "has", "have", "this", "these", "where", "about", "or", "if", "than"}
+             "did", "should", "according", "has", "have", "this", "these", "where", "about", "or", "if", "than",
+             "by", "said", "wrote", "written", "it", "from", "would", "could", "when", "were", "they", "their", "our",
+             "my", "will"}
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,10 @@ class Vocab:
         return sorted(found, key=found.get)
 
     def language(self, text: str) -> str:
+        # a quoted title or phrase is in its own language ("Is 'Partnering: The New Face of Leadership' geschreven
+        # door …?"): the words around it say which language the question is in
+        unquoted = _QUOTED.sub(" ", text)
+        text = unquoted if _WORD.search(unquoted) else text
         words = _WORD.findall(text.lower())
         nl = sum(w in _NL_WORDS for w in words)
         en = sum(w in _EN_WORDS for w in words)

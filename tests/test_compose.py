@@ -46,6 +46,8 @@ def test_voices_named_and_set_aside():
     assert _q("What does the Totus article say a client is?").voices == []   # the article frames the chatbots too
     q = _q("Niet wat ChatGPT ervan vond, maar wat zegt de wetenschappelijke literatuur over samengaan?")
     assert q.voices == ["literature"] and q.not_voices == ["chatgpt"]
+    # a Dutch possessive names the voice; "onderzoek ik" is the asker researching, not the research literature
+    assert _q("Voor mijn scriptie onderzoek ik mijn stagebedrijf. Hoe zou Bings eerste antwoord dat typeren?").voices == ["bing"]
 
 
 def test_a_described_situation_maps_onto_the_roles():

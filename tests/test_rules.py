@@ -436,6 +436,24 @@ def test_whether_something_is_a_partner_answered_by_a_claim_written_for_whether_
     assert rules.answer("Can a supplier become a strategic partner?").verdict == "yes-with-nuance"
 
 
+@pytest.mark.parametrize("question", ["Is there an example of a client who is also a partner?",
+                                      "Is er een voorbeeld van een opdrachtnemer die ook strategisch partner is?"])
+def test_whether_such_a_party_exists_is_not_whether_it_is_a_partner(rules, question):
+    """"Is there …?" asks whether one exists: the author's view that one party can hold both is a yes."""
+    answer = rules.answer(question)
+    assert answer.verdict in ("yes", "yes-with-nuance"), (answer.verdict, answer.text[:80])
+
+
+@pytest.mark.parametrize("question, language", [
+    ("Is 'Partnering: The New Face of Leadership' geschreven door D. Quinn Mills, zoals ChatGPT beweerde?", "nl"),
+    ("Was 'Partnering: The New Face of Leadership' written by D. Quinn Mills, as ChatGPT said?", "en"),
+])
+def test_a_quoted_title_does_not_decide_the_language_of_the_answer(rules, question, language):
+    answer = rules.answer(question)
+    assert answer.language == language and answer.verdict == "no"
+    assert ("niet de auteur" if language == "nl" else "not its author") in answer.text
+
+
 def test_nothing_but_affirms(rules):
     """"nothing but partnership will work" says partnership is needed: no negation, and no clause split at "but"."""
     for question in ("Does Glick say partnership is needed for innovation?",

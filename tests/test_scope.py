@@ -34,6 +34,11 @@ def test_practical_or_unfamiliar_questions_are_refused(rules, question):
     ("Can Accenture be our contractor and our strategic partner at once?", "totus/"),
     # a question naming an author of the sources is in scope even when it names no topic
     ("Welke drie manieren om waarde te creëren noemen Doz en Hamel?", "literature/doz-hamel-1998"),
+    # a plain modifier no source uses before a noun they do use: the noun is what is asked about
+    ("What everyday example does Glick use to explain how a client differs from a customer?", "glick/clients"),
+    # a phrase the question quotes is evidence however little else of the question its passage shares
+    ("Who wrote 'take what we give you and like it'?", "glick/customers"),
+    ("Wie schreef 'take what we give you and like it'?", "glick/customers"),
 ])
 def test_unusual_in_scope_questions_are_answered(rules, question, source):
     answer = rules.answer(question)
