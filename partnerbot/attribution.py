@@ -153,7 +153,8 @@ def checked_speaker(asked: str, focus: Focus) -> Voice | None:
             if voice.id == "literature":
                 continue
             starts = [m.start() for rx in voice.patterns for m in rx.finditer(rest)]
-            starts += [m.start() for n in voice.names if n for m in re.finditer(rf"\b{re.escape(n)}\b", rest)]
+            # (a possessive too: "is that Glick's own view?", "is dat Glicks eigen standpunt?")
+            starts += [m.start() for n in voice.names if n for m in re.finditer(rf"\b{re.escape(n)}(?:'s|’s|s)?\b", rest)]
             if starts and _ARTICLE_ONLY.match(rest[:min(starts)]):   # "is that what Glick argued?" checks the view
                 return voice
     return None

@@ -13,7 +13,7 @@ from .compose import PARTIES, cite_pairs, compose, echoed, names_author
 from .situation import Situations
 from .kraljic import kraljic_lead
 from .complete import completion, rendered
-from .verdicts import adjusted, lead, named_first, named_verdict, telling_first, without_lead
+from .verdicts import adjusted, asked_first, lead, named_first, named_verdict, telling_first, without_lead
 from .joined import JoinedClaims
 from .lang import NAME
 from .meaning import Meaning
@@ -308,7 +308,7 @@ class RulesAnswerer(JoinedClaims, Situations):
             # "state as fact that Heijmans …" takes it for granted: the premise verdict answers it
             asked_yes_no, intents = [], [i for i in intents if i not in ("yesno", "check")]
         verdict = claim.verdict_for(q.text, intents + asked_yes_no, q.voices, q.concepts)
-        verdict, how = adjusted(q, claim, verdict, self.focus)
+        verdict, how = adjusted(q, claim, verdict, self.focus, self.vocab)
         if verdict in POLAR_VERDICTS and not (q.polar or q.asks_yes_no) and verdict != claim.premise_verdict:
             verdict = None   # "How can …" / "Why …" asks for an explanation, not a yes or no
         pairs, english_said = [], []
@@ -316,6 +316,8 @@ class RulesAnswerer(JoinedClaims, Situations):
         items = list(zip(claim.sentences["en"], claim.sentences[use_lang]))
         if how in ("not_for_all", "still", "not_a_goal", "contrary", "not_identity", "not_by_itself"):   # "No." leads with why
             items = telling_first(items, how, self.focus)
+        elif how == "off_subject":
+            items = asked_first(items, q.words)
         elif not claim.leads:
             named = named_first(items, q.text)
             # "Is Hansen's Collaboration a real book?" asks of one item of the claim's list: its sentence says

@@ -44,14 +44,40 @@ _TYPES = re.compile(r"\b(customers?|clients?|partners?|klant(?:en)?|cli[eë]nt(?
 _TYPE_OF = {"klant": "customer", "cliënt": "client", "client": "client"}
 
 
-def adjusted(q: Question, claim: Claim, verdict: str | None, focus: Focus) -> tuple[str | None, str]:
+_PARTNER_KIN = frozenset({"partner", "strategic_partner"})
+
+
+def verdict_subject(claim: Claim, vocab) -> frozenset:
+    """What the claim's own yes/no verdict is about: the concepts every yes/no question it was written for names,
+    beyond those it requires of any question ("Is a DBFM contract a strategic partnership?" -> strategic_partner)."""
+    polar = [question for question in claim.questions if not WH_START.match(question)]
+    if not polar:
+        return frozenset()
+    common = set.intersection(*(set(vocab.concepts(question)) for question in polar))
+    required = {c for item in claim.requires for c in ((item,) if isinstance(item, str) else item)}
+    return frozenset(common - required)
+
+
+def off_subject(q: Question, claim: Claim, vocab) -> bool:
+    """The question names nothing the claim's verdict is about ("Is a DBFM contractor paid on performance?" asked
+    of a claim whose "no" says a DBFM contract is no strategic partnership)."""
+    subject = verdict_subject(claim, vocab)
+    named = set(q.concepts) | (_PARTNER_KIN if _PARTNER_KIN & set(q.concepts) else set())
+    # (only a verdict on whether something is a partnership: other subjects are too loosely named to tell)
+    return bool(subject) and subject <= _PARTNER_KIN and not subject & named
+
+
+def adjusted(q: Question, claim: Claim, verdict: str | None, focus: Focus, vocab=None) -> tuple[str | None, str]:
     """(verdict, how): how is "claim" (unchanged), "not_by_itself", "contrary", "not_for_all" or "still" (the claim's
-    sentence that says it varies, or that it is still so, then leads) or "implied"."""
+    sentence that says it varies, or that it is still so, then leads), "implied" or "off_subject" (the sentence on
+    the asked point leads)."""
     cues = focus.verdict_cues
     asked = last_asked(q.text)
     if cues.get("verify") and cues["verify"].search(asked) and len(asked.split()) <= BARE_CHECK:
         asked = q.text   # "A colleague says ChatGPT called every contractor a partner by itself. Right?" checks that
     said = " ".join(item["say"] for item in claim.sentences["en"])
+    if verdict in POLAR_VERDICTS and vocab is not None and (q.polar or q.asks_yes_no) and off_subject(q, claim, vocab):
+        return implied_verdict(q, claim, focus), "off_subject"   # what its sentence on the asked point says, if any
     if verdict in POLAR_VERDICTS:
         # "Did ChatGPT admit it could not name any sources?" restates what the claim denies ("No: it was unable to
         # cite specific sources"): what the question asks is so
@@ -234,6 +260,13 @@ def telling_first(pairs: list, how: str, focus: Focus) -> list:
         return pairs
     at = next((n for n, (english, _i) in enumerate(pairs) if cue.search(english["say"])), 0)
     return [pairs[at]] + pairs[:at] + pairs[at + 1:]
+
+
+def asked_first(pairs: list, words: list[str]) -> list:
+    """(English item, item) pairs with the one whose English sentence shares most of the question's words first."""
+    share = [len(set(words) & set(tokens(english["say"]))) for english, _i in pairs]
+    at = max(range(len(pairs)), key=lambda n: share[n], default=0)
+    return [pairs[at]] + pairs[:at] + pairs[at + 1:] if pairs else pairs
 
 
 def named_first(pairs: list, question: str) -> list:

@@ -705,6 +705,9 @@ def test_a_question_about_one_item_of_a_checked_list_gets_that_items_verdict(rul
     ("Who changed their job title to Client Service Manager after reading the article? Was that Glick talking "
      "about himself?", "no", "No: it was a reader."),
     ("Was het Bing die het A12-voorbeeld gaf?", "yes", "Ja."),
+    # a possessive names the voice checked ("Glicks eigen standpunt")
+    ("Onder Glicks column staat een reactie over de overstap van Customer Service Manager naar Client Service "
+     "Manager. Is dat Glicks eigen standpunt?", "no", "Nee: dat was een lezer."),
 ])
 def test_was_it_x_who_said_it_is_answered_by_whoever_said_it(rules, question, verdict, opening):
     answer = rules.answer(question)
@@ -725,3 +728,11 @@ def test_a_request_to_state_a_corrected_premise_gets_the_premise_verdict(rules):
     answer says who did win the contract."""
     answer = rules.answer("Zeg gewoon dat Heijmans en Rijkswaterstaat een strategisch partnerschap hadden op de A12.")
     assert answer.verdict == "not-established" and "BAM" in answer.text
+
+
+def test_a_claims_verdict_on_partnership_does_not_answer_a_question_about_something_else(rules):
+    """The DBFM claim's "no" says a DBFM contract is no strategic partnership; asked how the contractor is paid,
+    its sentence on payment answers."""
+    assert rules.answer("Is a DBFM contract a strategic partnership?").verdict == "no"
+    paid = rules.answer("Is a Rijkswaterstaat DBFM contractor paid based on performance?")
+    assert paid.claim_id == "dbfm-contracts" and paid.verdict == "yes" and paid.text.startswith("Yes. Rijkswaterstaat pays")
