@@ -13,7 +13,7 @@ from .compose import PARTIES, cite_pairs, compose, echoed, names_author
 from .situation import Situations
 from .kraljic import kraljic_lead
 from .complete import completion, rendered
-from .verdicts import adjusted, asked_first, lead, named_first, named_verdict, telling_first, without_lead
+from .verdicts import adjusted, asked_first, lead, named_first, named_verdict, naming_at, telling_first, without_lead
 from .joined import JoinedClaims
 from .lang import NAME
 from .meaning import Meaning
@@ -319,11 +319,11 @@ class RulesAnswerer(JoinedClaims, Situations):
         elif how == "off_subject":
             items = asked_first(items, q.words)
         elif not claim.leads:
-            named = named_first(items, q.text)
+            at = naming_at(items, q.text)
             # "Is Hansen's Collaboration a real book?" asks of one item of the claim's list: its sentence says
-            if named[0] is not items[0] and verdict in POLAR_VERDICTS and (q.polar or q.asks_yes_no):
-                verdict, how = named_verdict(named[0][0]["say"], self.focus) or verdict, "named"
-            items = named
+            if at is not None and verdict in POLAR_VERDICTS and (q.polar or q.asks_yes_no):
+                verdict, how = named_verdict(items[at][0]["say"], self.focus, last_asked(q.text)) or verdict, "named"
+            items = named_first(items, q.text)
         for n, (english, item) in enumerate(items + added):
             passage = self._best_passage(item.get("cite") or english.get("cite"), english["say"],
                                          english.get("section") or item.get("section"))

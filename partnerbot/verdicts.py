@@ -40,6 +40,7 @@ RESTATED = 3   # words after a question's negation that a negated clause of the 
 _TAG_NEGATION = re.compile(r"(isn't|is it not|is not|aren't|doesn't|didn't|niet)\s+(it|het|dat|zo|waar|true|so|the case)\b",
                            re.I)
 _UNABLE = re.compile(r"\b(unable|failed|lacks?|kon niet|niet in staat)\b", re.I)
+_TURN_AFTER = re.compile(r"\b(but|maar|though|however|echter)\b", re.I)
 _TYPES = re.compile(r"\b(customers?|clients?|partners?|klant(?:en)?|cli[eë]nt(?:en)?)\b", re.I)
 _TYPE_OF = {"klant": "customer", "cliënt": "client", "client": "client"}
 
@@ -269,24 +270,33 @@ def asked_first(pairs: list, words: list[str]) -> list:
     return [pairs[at]] + pairs[:at] + pairs[at + 1:] if pairs else pairs
 
 
-def named_first(pairs: list, question: str) -> list:
-    """(English item, item) pairs with the one sentence that names what the question names (a book's author:
-    "… by D. Quinn Mills") moved to the front, when only one of the later sentences names it."""
+def naming_at(pairs: list, question: str) -> int | None:
+    """The position of the one sentence of (English item, item) pairs that names what the question names (a
+    book's author: "… by D. Quinn Mills"), or None when none or several do."""
     names = {m.group(0) for m in NAME.finditer(question)}
     naming = [n for n, (english, _i) in enumerate(pairs)
               if any(re.search(rf"\b{name}\b", english["say"]) for name in names)]
-    if len(naming) != 1 or naming[0] == 0:
-        return pairs
-    at = naming[0]
-    return [pairs[at]] + pairs[:at] + pairs[at + 1:]
+    return naming[0] if len(naming) == 1 else None
 
 
-def named_verdict(say: str, focus: Focus) -> str | None:
+def named_first(pairs: list, question: str) -> list:
+    """The pairs with the one sentence that names what the question names moved to the front."""
+    at = naming_at(pairs, question)
+    return pairs if not at else [pairs[at]] + pairs[:at] + pairs[at + 1:]
+
+
+def named_verdict(say: str, focus: Focus, asked: str = "") -> str | None:
     """The verdict a claim sentence naming one item of a checked list states of that item ("Three are real as
     listed: … Hansen's Collaboration" -> yes; "could not be verified" -> not-established; "real books with the wrong
-    authors" -> no), from focus.yaml's item_* cues; None when it states none."""
+    authors" -> no), from focus.yaml's item_* cues; None when it states none. Asked whether the item is real, a
+    real item is a yes, with nuance when the sentence goes on with a "but" (a real book with the wrong authors)."""
+    cues = focus.verdict_cues
+    real = cues.get("item_real").search(say) if cues.get("item_real") and cues.get("asks_real") \
+        and cues["asks_real"].search(asked) else None
+    if real is not None:
+        return "yes-with-nuance" if _TURN_AFTER.search(say, real.end()) else "yes"
     for verdict, key in (("not-established", "item_unverified"), ("no", "item_wrong"), ("yes", "item_real")):
-        cue = focus.verdict_cues.get(key)
+        cue = cues.get(key)
         if cue is not None and cue.search(say):
             return verdict
     return None

@@ -692,6 +692,9 @@ def test_where_the_author_first_heard_the_terms_is_the_occasion(rules):
     ("Is 'Strategic Alliances: Three Ways to Make Them Work' by Steve Steinhilber and Stephanie L. Woerner a real "
      "book?", "not-established"),
     ("Were ChatGPT's book suggestions correct?", "no"),   # the list as a whole
+    # a real book with a wrong co-author: real, with nuance; asked whether they wrote it: no
+    ("Can I cite Strategic Partnerships by Robert Wallace and H. Woods Faulkner? Is it a real book?", "yes-with-nuance"),
+    ("Was Strategic Partnerships written by Robert Wallace and H. Woods Faulkner?", "no"),
 ])
 def test_a_question_about_one_item_of_a_checked_list_gets_that_items_verdict(rules, question, verdict):
     assert rules.answer(question).verdict == verdict
