@@ -180,7 +180,9 @@ class Situations:
                 said = [(f"{yes_no[asked[0] != kind]}: {first}", said[0][1])] + said[1:]
                 # "… treat them as customers. Would Glick back that?" asks yes or no; "is that the right word?" the type
                 treat = self.focus.verdict_cues.get("treat_as")
-                if treat is not None and treat.search(last_asked(q.text)) or not in_question \
+                # a question naming another type than the description places ("are they our partners?" of a
+                # customer relationship) is answered no; naming the same one, by that type
+                if treat is not None and treat.search(last_asked(q.text)) or (not in_question or asked[0] != kind) \
                         and not _LABEL.search(last_asked(q.text)) and not _CALLS.search(q.text):
                     verdict = "no" if asked[0] != kind else "yes"
             if kind == "mixed":   # several types at once: no single type; "should we pick one way?" is no

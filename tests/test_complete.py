@@ -96,12 +96,13 @@ def test_a_described_arrangement_asked_in_glicks_terms_gets_the_type_as_verdict(
     ("Our sales team calls those firms our partners. In Glick's terms, is that right?", "No: "),
 ])
 def test_a_yes_no_question_about_one_glick_type_is_answered_yes_or_no(rules, asked, lead):
-    """Yes or no about the one type a question names, none when it weighs several; the verdict is always the type
-    the arrangement is placed in (customer), named in the lead."""
+    """Yes or no about the one type a question names, none when it weighs several; the lead names the type the
+    arrangement is placed in (customer), which is the verdict unless the question names another type: that is a
+    no (what others call it is asked about the type, so the type stays the verdict)."""
     answer = rules.answer("We sell one standard HR app to hundreds of firms and we alone decide the roadmap and the "
                           f"price. {asked}")
     first = _sentences(answer.text)[0]
-    assert answer.verdict == "customer" and "customer" in first
+    assert answer.verdict == ("no" if asked.endswith("our clients?") else "customer") and "customer" in first
     assert first.startswith(lead) and (lead or not first.startswith(("Yes", "No")))
 
 

@@ -188,8 +188,10 @@ def test_a_situation_asked_in_glicks_terms_is_placed_on_his_range(rules, questio
 def test_a_situation_polar_in_glicks_terms_gets_yes_or_no_from_the_placement(rules):
     text = "Our IT department sells standard packages to every department at list prices. Is that a {} relationship in Glick's terms?"
     customer, partner = rules.answer(text.format("customer")), rules.answer(text.format("partner"))
-    assert customer.verdict == partner.verdict == "customer"
+    # the type it is affirms; another type named is a no (the answer says which type it is)
+    assert customer.verdict == "customer" and partner.verdict == "no"
     assert customer.text.startswith("Yes: ") and partner.text.startswith("No: ")
+    assert "customer relationship" in partner.text
 
 
 def test_a_situation_is_placed_on_the_totus_series(rules):
