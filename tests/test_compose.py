@@ -188,10 +188,14 @@ def test_a_situation_asked_in_glicks_terms_is_placed_on_his_range(rules, questio
 def test_a_situation_polar_in_glicks_terms_gets_yes_or_no_from_the_placement(rules):
     text = "Our IT department sells standard packages to every department at list prices. Is that a {} relationship in Glick's terms?"
     customer, partner = rules.answer(text.format("customer")), rules.answer(text.format("partner"))
-    # the type it is affirms; another type named is a no (the answer says which type it is)
-    assert customer.verdict == "customer" and partner.verdict == "no"
+    # asked about the relationship type, the type it is is the verdict either way (the lead says yes or no)
+    assert customer.verdict == partner.verdict == "customer"
     assert customer.text.startswith("Yes: ") and partner.text.startswith("No: ")
     assert "customer relationship" in partner.text
+    # asked whether they are another type, the answer is no
+    other = rules.answer("Our IT department sells standard packages to every department at list prices. In Glick's "
+                         "terms, are those departments our partners?")
+    assert other.verdict == "no" and other.text.startswith("No: ") and "customer relationship" in other.text
 
 
 def test_a_situation_is_placed_on_the_totus_series(rules):
