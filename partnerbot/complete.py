@@ -26,9 +26,9 @@ RELEVANCE = 0.55     # ... and score at least this share of the best sentence fo
 MAX_ADDED = 2
 SAID_ALIKE = 0.45   # word overlap (Jaccard) at which a sentence says what the answer already says
 NEW_SHARE = 0.5    # share of its words a best sentence must add to the answer's to be added
-UNSAID_POOL = 3    # best sentences looked at for a point the answer leaves out ...
-UNSAID_SHARE = 0.8  # ... scoring at least this share of the best one; at most MAX_UNSAID, from different passages
-MAX_UNSAID = 2
+UNSAID_POOL = 4    # best sentences looked at for a point the answer leaves out ...
+UNSAID_SHARE = 0.75  # ... scoring at least this share of the best one; at most MAX_UNSAID, from different passages
+MAX_UNSAID = 3
 QUOTED_AI = ("chatgpt", "bing")
 
 
