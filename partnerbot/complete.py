@@ -15,7 +15,7 @@ import re
 from .compose import _facts, _jaccard, echoed, score_sentences, with_antecedents
 from .coverage import uncovered
 from .lang import tokens
-from .question import Focus, Question
+from .question import Focus, Question, last_asked
 from .stance import Scored
 from .vocab import Vocab
 from .voicing import _voice_label, attribute
@@ -24,6 +24,7 @@ MIN_IDF = 2.3        # a word used by at most ~10% of the chunks is one a questi
 MIN_GAIN = 2.3       # the added sentence must bring at least one such word
 RELEVANCE = 0.55     # ... and score at least this share of the best sentence for the whole question
 MAX_ADDED = 2
+WHEN_RELEVANCE = 0.35   # the share of the best sentence's score a sentence dating the asked thing needs
 SAID_ALIKE = 0.45   # word overlap (Jaccard) at which a sentence says what the answer already says
 NEW_SHARE = 0.5    # share of its words a best sentence must add to the answer's to be added
 UNSAID_POOL = 4    # best sentences looked at for a point the answer leaves out ...
@@ -71,6 +72,16 @@ def completion(q: Question, said: list[str], passages: list, focus: Focus, vocab
     wanted = wanted_words(q, said, focus, vocab, rarity)
     cue = focus.type_cues.get("advice") if q.answer_type == "advice" else None
     wants_advice = cue is not None and not any(cue.search(s) for s in said)
+    asks_when = focus.type_cues.get("asks_when")
+    new_word = None
+    if cue is None and asks_when is not None and asks_when.search(last_asked(q.text)):
+        # "how long did the construction take?": a sentence that dates what the question names and the answer
+        # does not (the answer may date something else: the contract's signing)
+        cue, wants_advice = focus.type_cues.get("when"), True
+        unsaid = set(q.words) - set(tokens(" ".join(said)))
+        # (not what a chatbot claimed: a date it gave is no fact)
+        new_word = lambda c: bool(unsaid & set(tokens(c.sentence))) and getattr(c.passage, "voice", None) not in \
+            QUOTED_AI and not set(QUOTED_AI) & set(tokens(c.sentence))
     said_text = " ".join(said).lower()
     quoted = [p for p in passages if echoed(q.text, p.text)] if not echoed(q.text, said_text) else []
     if not passages:
@@ -93,9 +104,11 @@ def completion(q: Question, said: list[str], passages: list, focus: Focus, vocab
         pair = [echo, follow] if follow is near[0] else [follow, echo]
         added += [c for c in pair if c is not None and c.sentence not in said_set]
         taken += [set(tokens(c.sentence)) for c in added]
-    if wants_advice:   # "how should we deal with …?" answered by what happened, not what to do
-        advice = next((c for c in scored if c.score >= floor and cue.search(c.sentence) and c.sentence not in said_set
-                       and not any(_jaccard(set(tokens(c.sentence)), other) >= SAID_ALIKE for other in taken)), None)
+    if wants_advice:   # "how should we deal with …?" answered by what happened, not what to do (or "when?" undated)
+        # (a dating sentence often leaves its subject to the one before it: a lower bar, with the cue and the word)
+        bar = floor if new_word is None else WHEN_RELEVANCE * scored[0].score
+        advice = next((c for c in scored if c.score >= bar and cue.search(c.sentence) and c.sentence not in said_set
+                       and (new_word is None or new_word(c)) and not any(_jaccard(set(tokens(c.sentence)), other) >= SAID_ALIKE for other in taken)), None)
         if advice is not None:
             added.append(advice)
             taken.append(set(tokens(advice.sentence)))

@@ -329,3 +329,12 @@ def test_asked_whether_research_bears_a_view_out_the_literature_answers(rules, q
     answer = rules.answer(question)
     assert answer.verdict == verdict
     assert any(c.doc_id.startswith("literature/") for c in answer.citations)
+
+
+def test_a_question_asking_how_long_gets_the_sentence_that_dates_what_it_names(rules):
+    """The A12 claim dates the contract's signing (2010), not the construction the question asks about: the
+    checked record's sentence that does is added, and never a date a chatbot gave."""
+    answer = rules.answer("How long did construction of the A12 Lunetten–Veenendaal widening take?")
+    assert answer.claim_id == "a12-example"
+    assert "May 2011 to March 2013" in answer.text
+    assert "According to Bing" not in answer.text
