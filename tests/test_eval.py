@@ -198,7 +198,9 @@ UNSEEN = PROJECT_ROOT / "tests" / "evals" / "unseen"
 # informal, typos, long context) written blind and studied (30/48 when written), dev32 (a lecturer's detail and
 # comparison questions) a check (39/48 when written, counts only). Thirteenth round: dev33 (first-time users and
 # students) a check (42/48 when written, counts only), dev34 (Dutch professionals) studied (39/48 when written),
-# dev35 (yes/no questions, half answered no) studied (29/48 when written).
+# dev35 (yes/no questions, half answered no) studied (29/48 when written). Fourteenth round: dev36 (specific
+# details and the question's focus) studied (41/48 when written), dev37 (Dutch users, situations, comparisons)
+# studied (36/48 when written).
 UNSEEN_FLOORS = {"heldout2.yaml": 0.90, "fresh3.yaml": 0.76, "dev4.yaml": 0.90, "dev5.yaml": 0.90, "dev6.yaml": 0.90,
                  "dev7.yaml": 0.91, "dev8.yaml": 0.97, "dev9.yaml": 0.90, "dev10.yaml": 0.85, "dev11.yaml": 0.83,
                  "dev12.yaml": 0.90, "dev13.yaml": 0.83, "dev14.yaml": 0.89, "dev15.yaml": 0.75,
@@ -207,6 +209,7 @@ UNSEEN_FLOORS = {"heldout2.yaml": 0.90, "fresh3.yaml": 0.76, "dev4.yaml": 0.90, 
                  "dev25.yaml": 0.83, "dev26.yaml": 0.66, "dev27.yaml": 0.81, "dev28.yaml": 0.77,
                  "dev29.yaml": 0.85, "dev30.yaml": 0.72, "dev31.yaml": 0.79, "dev32.yaml": 0.77,
                  "dev33.yaml": 0.85, "dev34.yaml": 0.91, "dev35.yaml": 0.66,
+                 "dev36.yaml": 0.91, "dev37.yaml": 0.77,
                  "scope1.yaml": 0.93}
 
 
