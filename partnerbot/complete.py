@@ -67,17 +67,18 @@ def wanted_words(q: Question, said: list[str], focus: Focus, vocab: Vocab, rarit
 def completion(q: Question, said: list[str], passages: list, focus: Focus, vocab: Vocab, injection: re.Pattern,
                rarity, meaning=None, between=None) -> list[Scored]:
     """Up to MAX_ADDED sentences of the passages that cover the question's rare words the answer lacks, and, for
-    a question asking what to do, the passages' best advice when the answer gives none; a sentence the question
+    a question asking what to do, the passages' best advice when the answer gives none (for one asking when or how
+    long, the sentence dating what it names that the answer leaves out); a sentence the question
     quotes (echoed) comes with the sentence that follows it, where the source goes on to the point asked."""
     wanted = wanted_words(q, said, focus, vocab, rarity)
     cue = focus.type_cues.get("advice") if q.answer_type == "advice" else None
-    wants_advice = cue is not None and not any(cue.search(s) for s in said)
+    wants_kind = cue is not None and not any(cue.search(s) for s in said)
     asks_when = focus.type_cues.get("asks_when")
     new_word = None
     if cue is None and asks_when is not None and asks_when.search(last_asked(q.text)):
         # "how long did the construction take?": a sentence that dates what the question names and the answer
         # does not (the answer may date something else: the contract's signing)
-        cue, wants_advice = focus.type_cues.get("when"), True
+        cue, wants_kind = focus.type_cues.get("when"), True
         unsaid = set(q.words) - set(tokens(" ".join(said)))
         # (not what a chatbot claimed: a date it gave is no fact)
         new_word = lambda c: bool(unsaid & set(tokens(c.sentence))) and getattr(c.passage, "voice", None) not in \
@@ -90,7 +91,7 @@ def completion(q: Question, said: list[str], passages: list, focus: Focus, vocab
     if not scored:
         return []
     floor = RELEVANCE * scored[0].score
-    if not (wanted or wants_advice or quoted):
+    if not (wanted or wants_kind or quoted):
         return _with_parts(q, said, _best_unsaid(scored, said), scored, floor, between)
     taken = [set(tokens(s)) for s in said]
     said_set = {" ".join(s.split()) for s in said}
@@ -104,14 +105,15 @@ def completion(q: Question, said: list[str], passages: list, focus: Focus, vocab
         pair = [echo, follow] if follow is near[0] else [follow, echo]
         added += [c for c in pair if c is not None and c.sentence not in said_set]
         taken += [set(tokens(c.sentence)) for c in added]
-    if wants_advice:   # "how should we deal with …?" answered by what happened, not what to do (or "when?" undated)
+    if wants_kind:   # "how should we deal with …?" answered by what happened, not what to do (or "when?" undated)
         # (a dating sentence often leaves its subject to the one before it: a lower bar, with the cue and the word)
         bar = floor if new_word is None else WHEN_RELEVANCE * scored[0].score
-        advice = next((c for c in scored if c.score >= bar and cue.search(c.sentence) and c.sentence not in said_set
-                       and (new_word is None or new_word(c)) and not any(_jaccard(set(tokens(c.sentence)), other) >= SAID_ALIKE for other in taken)), None)
-        if advice is not None:
-            added.append(advice)
-            taken.append(set(tokens(advice.sentence)))
+        kind = next((c for c in scored if c.score >= bar and cue.search(c.sentence) and c.sentence not in said_set
+                     and (new_word is None or new_word(c))
+                     and not any(_jaccard(set(tokens(c.sentence)), other) >= SAID_ALIKE for other in taken)), None)
+        if kind is not None:
+            added.append(kind)
+            taken.append(set(tokens(kind.sentence)))
     while wanted and len(added) < MAX_ADDED + (echo is not None):
         best, best_gain = None, 0.0
         for cand in scored:
